@@ -1,0 +1,1 @@
+"""Data warehouse for the Zielvereinbarung "Soziale Wohnhilfen" (Berlin)."""

@@ -1,0 +1,1 @@
+"""Ingest: find files under data/raw/, check them, record every version, load the accepted ones."""

@@ -1,0 +1,73 @@
+"""Where everything lives. Resolved once, to absolute paths, from the environment.
+
+``SWH_DATA_DIR``   data directory (default: ``<repository>/data``): ``raw/``, ``marts/``, ``reports/``
+``SWH_WAREHOUSE``  DuckDB warehouse file (default: ``<data dir>/warehouse.duckdb``)
+``DAGSTER_HOME``   Dagster instance shared by ``swh run`` and ``make ui`` (default: ``<data dir>/dagster``)
+
+Nothing here depends on the working directory: dagster-dbt runs dbt from ``dbt_project/`` and a
+relative path baked into a DuckDB view would break every other reader.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+PARAMETERS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    warehouse: Path
+    dagster_home: Path
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def marts_dir(self) -> Path:
+        return self.data_dir / "marts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Every file that ever arrived, by content hash: nothing that arrived is lost."""
+        return self.data_dir / "archive"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.data_dir / "data_docs"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secrets" / "case_key"
+
+    def ensure(self) -> "Paths":
+        for d in (self.raw_dir, self.marts_dir, self.reports_dir, self.archive_dir, self.dagster_home,
+                  self.warehouse.parent):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def get_paths() -> Paths:
+    """Read the environment and return absolute paths (the environment is normalised too)."""
+    data_dir = Path(os.environ.get("SWH_DATA_DIR") or REPO_ROOT / "data").expanduser().resolve()
+    warehouse = Path(os.environ.get("SWH_WAREHOUSE") or data_dir / "warehouse.duckdb").expanduser().resolve()
+    dagster_home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster").expanduser().resolve()
+    return Paths(data_dir=data_dir, warehouse=warehouse, dagster_home=dagster_home)
+
+
+def export_environment(paths: Paths) -> None:
+    """Write the resolved absolute paths back to the environment, for dbt and Dagster subprocesses."""
+    os.environ["SWH_DATA_DIR"] = str(paths.data_dir)
+    os.environ["SWH_WAREHOUSE"] = str(paths.warehouse)
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
