@@ -52,7 +52,9 @@ class TestWarehouse:
             raise AssertionError(f"dbt {' '.join(args)} failed: {res.exception or failures}")
 
     def query(self, sql: str) -> pl.DataFrame:
-        with duckdb.connect(str(self.path), read_only=True) as con:
+        # dbt-duckdb, run in-process, keeps the file open for writing: a read-only connection to the
+        # same file from this process would be refused, so this one opens it the same way
+        with duckdb.connect(str(self.path)) as con:
             return con.sql(sql).pl()
 
 

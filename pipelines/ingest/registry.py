@@ -1,0 +1,214 @@
+"""Find the files under data/raw/, record every new version, and load the accepted ones.
+
+A file is identified by the SHA-256 of its bytes: an unchanged file is never read twice, a changed
+file is a new version. Every version that arrives is copied to ``<data dir>/archive/`` and gets a
+row in ``raw.file_registry`` and a German report under ``<data dir>/reports/``, accepted or not.
+A rejected file adds nothing but its registry row and its problems: no published figure changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import polars as pl
+
+from pipelines.common.problems import Problems, write_report
+from pipelines.common.pseudonym import load_case_key
+from pipelines.common.warehouse import append_frame
+from pipelines.ingest.raw_tables import create_raw_tables
+from pipelines.ingest.read_result import ReadResult
+from pipelines.settings import Paths
+
+# file name pattern -> kind (INPUTS.md: files are recognised by name anywhere under data/raw/)
+FILE_KINDS: tuple[tuple[str, str], ...] = (
+    ("klr_mengen_*.csv", "klr_mengen"),
+    ("klr_kosten_*.csv", "klr_kosten"),
+    ("klr_stellen_*.csv", "klr_stellen"),
+    ("fallzahlen_*.csv", "fallzahlen"),
+    ("*.xlsx", "erhebungsbogen"),
+)
+KIND_GROUPS = {
+    "erhebungsbogen": "erhebungsbogen",
+    "klr_mengen": "klr_export",
+    "klr_kosten": "klr_export",
+    "klr_stellen": "klr_export",
+    "fallzahlen": "fallzahlen_historisch",
+}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    name: str        # relative to data/raw/, with forward slashes
+    kind: str
+    mtime: float
+    size: int
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    kind: str
+    file_id: str
+    accepted: bool
+    n_rows: int
+    errors: list[str]
+    warnings: list[str]
+    report_path: Path
+
+
+@dataclass
+class IngestSummary:
+    new: list[FileOutcome] = field(default_factory=list)
+    unchanged: int = 0
+
+    def by_group(self, group: str) -> list[FileOutcome]:
+        return [o for o in self.new if KIND_GROUPS[o.kind] == group]
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [o for o in self.new if not o.accepted]
+
+
+def kind_of(name: str) -> str | None:
+    base = Path(name).name.lower()
+    if base.startswith(("~$", ".")):
+        return None  # Excel lock files, hidden files
+    for pattern, kind in FILE_KINDS:
+        if fnmatch(base, pattern):
+            return kind
+    return None
+
+
+def discover(raw_dir: Path) -> list[RawFile]:
+    """Every input file under raw_dir (subfolders free), oldest first (mtime, then name)."""
+    found = []
+    if not raw_dir.exists():
+        return found
+    for p in raw_dir.rglob("*"):
+        if not p.is_file():
+            continue
+        name = p.relative_to(raw_dir).as_posix()
+        kind = kind_of(name)
+        if kind is None:
+            continue
+        st = p.stat()
+        found.append(RawFile(path=p, name=name, kind=kind, mtime=st.st_mtime, size=st.st_size))
+    return sorted(found, key=lambda f: (f.mtime, f.name))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _reader(kind: str, case_key: str) -> Callable[[Path, str], ReadResult]:
+    # imported here so that a module that only lists files does not pay for every reader
+    if kind == "erhebungsbogen":
+        from pipelines.ingest.erhebungsbogen import read_erhebungsbogen
+
+        return lambda path, name: read_erhebungsbogen(path, name, case_key)
+    if kind.startswith("klr_"):
+        from pipelines.ingest.klr import read_klr
+
+        return read_klr
+    from pipelines.ingest.fallzahlen import read_fallzahlen
+
+    return read_fallzahlen
+
+
+def _check_against_history(con: duckdb.DuckDBPyConnection, result: ReadResult, name: str) -> None:
+    """Rules that span files: historical volumes may not overlap volumes already loaded."""
+    if result.kind != "fallzahlen" or not result.accepted or "fallzahlen" not in result.tables:
+        return
+    from pipelines.ingest.fallzahlen import fallzahlen_conflicts
+
+    # a new version of the same file replaces its earlier versions; only other files can conflict
+    loaded = con.execute(
+        "SELECT f.* EXCLUDE (file_id), r.path AS loaded_from FROM raw.fallzahlen f "
+        "JOIN raw.file_registry r USING (file_id) WHERE r.status = 'accepted' AND r.path <> ?", [name]).pl()
+    result.problems.extend(fallzahlen_conflicts(result.tables["fallzahlen"], loaded, name).items)
+
+
+def _archive(f: RawFile, sha: str, archive_dir: Path) -> Path:
+    target = archive_dir / sha[:2] / f"{sha}{f.path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        shutil.copyfile(f.path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def ingest_files(paths: Paths, *, today: date | None = None,
+                 log: Callable[[str], None] | None = None) -> IngestSummary:
+    """Register and load every new file version under ``paths.raw_dir`` into the raw layer."""
+    paths.ensure()
+    summary = IngestSummary()
+    case_key = load_case_key(paths.secret_key_file)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        create_raw_tables(con)
+        known = {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
+        for f in discover(paths.raw_dir):
+            sha = sha256_of(f.path)
+            if sha in known:
+                summary.unchanged += 1
+                continue
+            known.add(sha)
+            try:
+                result = _reader(f.kind, case_key)(f.path, f.name)
+            except Exception as exc:  # a reader bug must not cost the other files: reject with a report
+                problems = Problems(f.name)
+                problems.error(f"Die Datei konnte nicht verarbeitet werden ({type(exc).__name__}: {exc}).",
+                               expected="eine lesbare Datei im vereinbarten Format")
+                result = ReadResult(kind=f.kind, problems=problems)
+            _check_against_history(con, result, f.name)
+            outcome = _record(con, paths, f, sha, result)
+            summary.new.append(outcome)
+            if log:
+                state = "angenommen" if outcome.accepted else "ABGELEHNT"
+                log(f"{f.name}: {state} ({outcome.n_rows} Zeilen, {len(outcome.errors)} Fehler, "
+                    f"{len(outcome.warnings)} Warnungen)")
+    return summary
+
+
+def _record(con: duckdb.DuckDBPyConnection, paths: Paths, f: RawFile, sha: str, result: ReadResult) -> FileOutcome:
+    accepted = result.accepted
+    archive = _archive(f, sha, paths.archive_dir)
+    report = write_report(
+        result.problems, paths.reports_dir, accepted=accepted, sha256=sha,
+        summary=f"Art: {f.kind}; Zeilen: {result.n_rows if accepted else 0} geladen.")
+    registry = pl.DataFrame([{
+        "file_id": sha, "path": f.name, "kind": result.kind, "size_bytes": f.size,
+        "seen_at": datetime.now(), "bezirk_nr": result.bezirk_nr, "year": result.year,
+        "quarter": result.quarter, "status": "accepted" if accepted else "rejected",
+        "n_errors": len(result.problems.errors), "n_warnings": len(result.problems.warnings),
+        "n_rows": result.n_rows if accepted else 0, "report_path": str(report), "archive_path": str(archive),
+    }], schema_overrides={"bezirk_nr": pl.String, "year": pl.Int32, "quarter": pl.Int32,
+                          "seen_at": pl.Datetime("us")})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        append_frame(con, "file_registry", registry)
+        problems = result.problems.to_frame().with_columns(pl.lit(sha).alias("file_id"))
+        append_frame(con, "file_problems", problems)
+        if accepted:
+            for table, frame in result.tables.items():
+                append_frame(con, table, frame.with_columns(pl.lit(sha).alias("file_id")))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return FileOutcome(
+        name=f.name, kind=result.kind, file_id=sha, accepted=accepted, n_rows=result.n_rows if accepted else 0,
+        errors=[p.describe() for p in result.problems.errors],
+        warnings=[p.describe() for p in result.problems.warnings], report_path=report)
