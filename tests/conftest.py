@@ -57,6 +57,10 @@ class TestWarehouse:
         with duckdb.connect(str(self.path)) as con:
             return con.sql(sql).pl()
 
+    def execute(self, sql: str) -> None:
+        with duckdb.connect(str(self.path)) as con:
+            con.execute(sql)
+
 
 @pytest.fixture
 def test_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestWarehouse:

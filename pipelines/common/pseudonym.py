@@ -27,7 +27,7 @@ def load_case_key(key_file: Path) -> str:
 
 def hash_case_keys(bezirk_nr: pl.Series, fall_id: pl.Series, key: str) -> pl.Series:
     """Keyed SHA-256 of district and trimmed Fall-ID, as hex text, for a whole column at once."""
-    frame = pl.DataFrame({"b": bezirk_nr.cast(pl.String), "f": fall_id.cast(pl.String).str.strip_chars()})
+    frame = pl.DataFrame({"b": bezirk_nr.cast(pl.String), "f": fall_id.cast(pl.String).str.strip_chars()})  # noqa: F841 (read by DuckDB by name)
     out = duckdb.sql("SELECT sha256($key || '|' || b || '|' || f) AS h FROM frame",
                      params={"key": key}).pl()
     return out["h"].alias("fall_key")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-import duckdb
-import polars as pl
 import pytest
 
 from tests.conftest import TestWarehouse
