@@ -55,6 +55,7 @@ class Paths:
         for d in (self.raw_dir, self.marts_dir, self.reports_dir, self.archive_dir, self.dagster_home,
                   self.warehouse.parent):
             d.mkdir(parents=True, exist_ok=True)
+        ensure_dagster_home(self)
         return self
 
 
@@ -71,3 +72,18 @@ def export_environment(paths: Paths) -> None:
     os.environ["SWH_DATA_DIR"] = str(paths.data_dir)
     os.environ["SWH_WAREHOUSE"] = str(paths.warehouse)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+
+
+DAGSTER_YAML = """\
+# Dagster instance shared by `swh run` and `make ui` (written by pipelines.settings).
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home(paths: Paths) -> None:
+    """One Dagster instance for the CLI and the UI, with a configuration file (no telemetry)."""
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = paths.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")

@@ -7,7 +7,7 @@ with rows (used by the demo-data generator and by tests). Both read back with th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -176,11 +176,13 @@ def _explanation_sheet(wb: xlsxwriter.Workbook, fmt: _Formats) -> None:
 
 
 def _write(path: Path, meta: dict, raeumungsklagen: Iterable[dict], zwangsraeumungen: Iterable[dict],
-           zugang: Iterable[dict], n_validated: int) -> Path:
+           zugang: Iterable[dict], n_validated: int, created: datetime | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "default_date_format": DATE_FORMAT,
                                          "strings_to_formulas": False, "strings_to_urls": False})
+    # a fixed creation time makes the same content byte-identical (the demo generator relies on it)
+    wb.set_properties({"title": "Erhebungsbogen Soziale Wohnhilfen", "created": created or datetime.now(UTC)})
     fmt = _Formats(wb)
     _meta_sheet(wb, fmt, meta)
     standards = dict(ZUGANG_STANDARDS)
@@ -212,8 +214,8 @@ def write_template(path: Path, bezirk_nr: str | None = None, year: int | None = 
 
 
 def write_workbook(path: Path, meta: dict, raeumungsklagen: list[dict], zwangsraeumungen: list[dict],
-                   zugang: list[dict]) -> Path:
+                   zugang: list[dict], created: datetime | None = None) -> Path:
     """The same layout filled with rows keyed by the form headers (``Fall-ID``, ``Eingang Mitteilung`` …;
     Meta keyed by Feld). Dates as ``datetime.date`` become real date cells, booleans ja/nein; a Zugang
     row without ``Standard`` gets the standard's text."""
-    return _write(path, meta, raeumungsklagen, zwangsraeumungen, zugang, VALIDATED_ROWS)
+    return _write(path, meta, raeumungsklagen, zwangsraeumungen, zugang, VALIDATED_ROWS, created)

@@ -43,4 +43,4 @@ def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table]).fetchone()[0])
+        [schema, table]).fetchall()[0][0])

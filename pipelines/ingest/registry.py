@@ -134,9 +134,10 @@ def _check_against_history(con: duckdb.DuckDBPyConnection, result: ReadResult, n
     from pipelines.ingest.fallzahlen import fallzahlen_conflicts
 
     # a new version of the same file replaces its earlier versions; only other files can conflict
-    loaded = con.execute(
+    loaded = con.sql(
         "SELECT f.* EXCLUDE (file_id), r.path AS loaded_from FROM raw.fallzahlen f "
-        "JOIN raw.file_registry r USING (file_id) WHERE r.status = 'accepted' AND r.path <> ?", [name]).pl()
+        "JOIN raw.file_registry r USING (file_id) WHERE r.status = 'accepted' AND r.path <> $name",
+        params={"name": name}).pl()
     result.problems.extend(fallzahlen_conflicts(result.tables["fallzahlen"], loaded, name).items)
 
 

@@ -70,6 +70,19 @@ all_rows as (
     select * from district_flagged
     union all by name
     select * from berlin
+),
+
+-- amounts to the cent and staff shares to 1/10,000 VZÄ, so that a district with everything on the
+-- Fachstelle shows exactly 100 % (floating point would otherwise give 100.00000000000001); shares to 4 decimals
+rounded as (
+    select
+        * replace (
+            round(cost_total_eur, 2) as cost_total_eur,
+            round(cost_on_fachstelle_eur, 2) as cost_on_fachstelle_eur,
+            round(staff_total_vza, 4) as staff_total_vza,
+            round(staff_on_fachstelle_vza, 4) as staff_on_fachstelle_vza
+        )
+    from all_rows
 )
 
 select
@@ -77,10 +90,10 @@ select
     year,
     cost_total_eur,
     cost_on_fachstelle_eur,
-    case when cost_total_eur <> 0 then 100 * cost_on_fachstelle_eur / cost_total_eur end as cost_share_pct,
+    case when cost_total_eur <> 0 then round(100 * cost_on_fachstelle_eur / cost_total_eur, 4) end as cost_share_pct,
     staff_total_vza,
     staff_on_fachstelle_vza,
-    case when staff_total_vza <> 0 then 100 * staff_on_fachstelle_vza / staff_total_vza end as staff_share_pct,
+    case when staff_total_vza <> 0 then round(100 * staff_on_fachstelle_vza / staff_total_vza, 4) end as staff_share_pct,
     n_fachstelle_kostenstellen,
     compliant
-from all_rows
+from rounded

@@ -1,0 +1,111 @@
+"""Command line: ``swh run``, ``swh demo-data``, ``swh template``, ``swh prepare``.
+
+``swh run`` materializes every asset headless on the Dagster instance under ``DAGSTER_HOME`` (the
+same instance ``make ui`` shows), prints the progress step by step, and ends with a summary of what
+was published and what was rejected. Exit code 0 only when everything ran and the publication
+succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from pipelines.settings import Paths, export_environment, get_paths
+
+
+def _setup() -> Paths:
+    paths = get_paths().ensure()
+    export_environment(paths)
+    return paths
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from pipelines.transform.manifest import prepare_manifest
+
+    _setup()
+    print(f"dbt-Manifest bereit: {prepare_manifest(force=args.force)}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from pipelines.demo.generator import generate_demo_data
+    from pipelines.ingest.registry import discover
+
+    paths = _setup()
+    raw_dir = Path(args.raw_dir).resolve() if args.raw_dir else paths.raw_dir
+    if args.if_empty and discover(raw_dir):
+        print(f"{raw_dir} enthält bereits Eingangsdateien: keine Demodaten erzeugt.")
+        return 0
+    started = time.monotonic()
+    summary = generate_demo_data(raw_dir, scale=args.scale, seed=args.seed)
+    print(f"Demodaten (Skalierung {args.scale}, Seed {args.seed}) in {raw_dir} geschrieben "
+          f"({time.monotonic() - started:.1f} s):")
+    for key, value in summary.items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from pipelines.template import write_template
+
+    out = Path(args.output).resolve()
+    write_template(out, bezirk_nr=args.bezirk, year=args.jahr, quarter=args.quartal)
+    print(f"Leerer Erhebungsbogen geschrieben: {out}")
+    return 0
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    paths = _setup()
+    from pipelines.transform.manifest import prepare_manifest
+
+    prepare_manifest()
+    started_at = datetime.now()
+    t0 = time.monotonic()
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+
+    print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
+    with DagsterInstance.get() as instance:
+        job = defs.resolve_job_def("swh_full")
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config={"loggers": {"swh_progress": {}}})
+    from pipelines.run_summary import summarise_run
+
+    return summarise_run(result, paths, started_at, time.monotonic() - t0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="swh", description="Data Warehouse Soziale Wohnhilfen (Berlin)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="alles verarbeiten, prüfen und veröffentlichen")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("demo-data", help="realistische Demodaten nach data/raw/ schreiben")
+    p.add_argument("--scale", type=int, default=1, help="vervielfacht die Fallzahlen (Benchmarks)")
+    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--if-empty", action="store_true", help="nur, wenn data/raw/ noch keine Eingangsdateien hat")
+    p.add_argument("--raw-dir", help="Zielverzeichnis (Standard: <SWH_DATA_DIR>/raw)")
+    p.set_defaults(func=cmd_demo_data)
+    p = sub.add_parser("template", help="leeren Erhebungsbogen (xlsx) schreiben")
+    p.add_argument("-o", "--output", default="erhebungsbogen_vorlage.xlsx")
+    p.add_argument("--bezirk", help="Bezirksnummer 01–12 (optional, wird im Blatt Meta vorausgefüllt)")
+    p.add_argument("--jahr", type=int)
+    p.add_argument("--quartal", type=int, choices=(1, 2, 3, 4))
+    p.set_defaults(func=cmd_template)
+    p = sub.add_parser("prepare", help="dbt-Manifest erzeugen, falls es fehlt oder veraltet ist (Teil von make setup)")
+    p.add_argument("--force", action="store_true", help="auch neu erzeugen, wenn es aktuell ist")
+    p.set_defaults(func=cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

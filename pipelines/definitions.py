@@ -1,0 +1,40 @@
+"""The Dagster definitions: assembled from small modules, one per domain.
+
+ingest       raw loaders (pipelines/ingest/assets.py) and the dbt staging models
+indicators   QS 1.1–1.5, access standards, home visits, case volumes (dbt models/…/indicators)
+resources    KLR, Maßnahmen 5 and 6 (dbt models/…/resources)
+parameters   dbt seeds: the agreement's parameters as data
+publication  Great Expectations gate (blocking asset checks) and the atomic publication to data/marts/
+
+DuckDB allows one writing process: every job runs in-process, one step at a time.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from pipelines.progress import progress_logger
+from pipelines.ingest.assets import arbeitskalender, raw_files, raw_files_sensor
+from pipelines.publication.checks import build_gate_checks, build_publication_asset
+from pipelines.settings import DBT_PROJECT_DIR, get_paths
+from pipelines.transform.assets import build_dbt_assets, load_manifest, mart_models
+from pipelines.transform.manifest import dbt_executable
+
+_manifest = load_manifest()
+_marts = mart_models(_manifest)
+
+swh_full = define_asset_job(
+    "swh_full", selection=AssetSelection.all(),
+    description="Alles: Eingang laden, Kennzahlen und Ressourcen berechnen, prüfen, veröffentlichen.")
+
+defs = Definitions(
+    assets=[raw_files, arbeitskalender, build_dbt_assets(_manifest), build_publication_asset(_marts, get_paths)],
+    asset_checks=build_gate_checks(_marts, get_paths),
+    jobs=[swh_full],
+    sensors=[raw_files_sensor],
+    resources={"dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                                     dbt_executable=dbt_executable())},
+    executor=in_process_executor,
+    loggers={"swh_progress": progress_logger},
+)

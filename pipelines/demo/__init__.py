@@ -1,0 +1,1 @@
+"""Deterministic, realistic demo inputs (``swh demo-data``); see ``pipelines.demo.generator``."""

@@ -1,0 +1,186 @@
+"""Dagster side of the publication gate: one blocking asset check per mart, and the publication asset.
+
+The check ``plausibilitaet`` validates a mart with its GX suite (read-only warehouse). A failed
+expectation of severity *fehler* gives an ERROR result, which stops ``marts_publication`` in the same
+run; *warnung* gives WARN, which does not. Great Expectations is imported only when a check runs.
+"""
+
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, DagsterEventType, MetadataValue
+
+from pipelines.common.warehouse import connect, table_exists
+from pipelines.publication import publish
+from pipelines.publication.suites import SuiteError, load_publication_settings, load_suite
+from pipelines.publication.validation import MartNotFoundError, MartValidation, mart_exists, validate_mart
+
+CHECK_NAME = "plausibilitaet"
+PUBLICATION_ASSET = "marts_publication"
+LAST_VALIDATION_DIR = "last_validation"
+
+
+def run_gate(mart: str, paths: Any) -> MartValidation | str:
+    """Validate one mart; return the validation, or a German error text when it cannot be validated."""
+    settings = load_publication_settings()
+    try:
+        suite = load_suite(mart)
+        with connect(paths.warehouse, read_only=True) as con:
+            validation = validate_mart(con, mart, suite, paths.data_docs_dir,
+                                       example_rows=settings.example_rows, keep_runs=settings.data_docs_keep_runs)
+    except (MartNotFoundError, SuiteError) as exc:
+        return f"**Fehler** in `{mart}`: {exc}"
+    _write_last_validation(paths.data_docs_dir, validation)
+    return validation
+
+
+def gate_check_result(mart: str, outcome: MartValidation | str) -> AssetCheckResult:
+    """The AssetCheckResult of a validation: ERROR when a fehler failed, WARN for warnings only."""
+    if isinstance(outcome, str):
+        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, metadata={
+            "fehler": 1, "warnungen": 0, "fehler_text": MetadataValue.text(outcome),
+            "bericht": MetadataValue.md(outcome)})
+    text = outcome.text()
+    metadata: dict[str, Any] = {
+        "fehler": len(outcome.errors),
+        "warnungen": len(outcome.warnings),
+        "regeln": outcome.n_expectations,
+        "zeilen": outcome.n_rows,
+        "fehler_text": MetadataValue.text(text),
+        "bericht": MetadataValue.md(text or f"Alle {outcome.n_expectations} Prüfregeln für `{mart}` erfüllt."),
+        "data_docs": MetadataValue.url(outcome.data_docs_index.as_uri()),
+        "data_docs_pfad": MetadataValue.path(str(outcome.data_docs_index)),
+    }
+    return AssetCheckResult(passed=not outcome.errors and not outcome.warnings,
+                            severity=AssetCheckSeverity.ERROR if outcome.errors else AssetCheckSeverity.WARN,
+                            metadata=metadata)
+
+
+def build_gate_checks(mart_keys: Mapping[str, AssetKey],
+                      get_paths: Callable[[], Any]) -> list[dg.AssetChecksDefinition]:
+    """One blocking ``plausibilitaet`` check per mart (``mart_keys``: mart name -> asset key)."""
+    return [_gate_check(mart, key, get_paths) for mart, key in mart_keys.items()]
+
+
+def _gate_check(mart: str, key: AssetKey, get_paths: Callable[[], Any]) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=key, name=CHECK_NAME, blocking=True, description=(
+        f"Plausibilitätsprüfung von {mart} mit den Prüfregeln expectations/{mart}.yml (Great Expectations). "
+        "Fehler blockieren die Veröffentlichung, Warnungen werden nur berichtet."))
+    def _check(context: dg.AssetCheckExecutionContext) -> AssetCheckResult:
+        return gate_check_result(mart, run_gate(mart, get_paths()))
+
+    return _check
+
+
+def build_publication_asset(mart_keys: Mapping[str, AssetKey],
+                            get_paths: Callable[[], Any]) -> dg.AssetsDefinition:
+    """The ``marts_publication`` asset: publishes every built mart once the gate let it through."""
+
+    @dg.asset(name=PUBLICATION_ASSET, group_name="publication", deps=list(mart_keys.values()), description=(
+        "Veröffentlicht die geprüften Marts atomar für Analysen (data/marts: marts.duckdb, eine Parquet-Datei "
+        "je Mart, manifest.json). Publishes the marts atomically once their plausibility checks passed; a "
+        "failed check (Fehler) stops it, the previous publication stays unchanged."))
+    def marts_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        paths = get_paths()
+        with connect(paths.warehouse, read_only=True) as con:
+            built = [m for m in mart_keys if mart_exists(con, m)]
+            inputs = accepted_input_files(con)
+        checks = check_results_of_run(context.instance, context.run.run_id, mart_keys)
+        # a mart whose check did not run in this run (e.g. the asset was materialized alone) is gated here
+        for mart in built:
+            if mart not in checks:
+                outcome = run_gate(mart, paths)
+                checks[mart] = _summary_from_outcome(outcome)
+        blocked = {m: c for m, c in checks.items() if m in built and c["fehler"]}
+        if blocked:
+            raise publish.GateClosedError("Veröffentlichung gesperrt:\n\n" + "\n\n".join(
+                c["fehler_text"] for c in blocked.values()))
+        settings = load_publication_settings()
+        publication = publish.publish_marts(
+            paths.warehouse, paths.marts_dir, built,
+            {"input_files": inputs, "checks": {m: checks[m] for m in built},
+             "not_published": sorted(set(mart_keys) - set(built)), "dagster_run_id": context.run.run_id},
+            settings.keep_versions)
+        table = "\n".join(f"| {m} | {n} |" for m, n in publication.marts.items())
+        return dg.MaterializeResult(metadata={
+            "publication_id": publication.publication_id,
+            "pfad": MetadataValue.path(str(publication.path)),
+            "marts": MetadataValue.md("| Mart | Zeilen |\n|---|---|\n" + table),
+            "zeilen_gesamt": sum(publication.marts.values()),
+            "nicht_veroeffentlicht": MetadataValue.text(", ".join(sorted(set(mart_keys) - set(built))) or "–"),
+            "warnungen": sum(c["warnungen"] for c in checks.values()),
+            "entfernte_versionen": MetadataValue.text(", ".join(publication.pruned) or "–"),
+        })
+
+    return marts_publication
+
+
+def accepted_input_files(con: Any) -> list[dict[str, Any]]:
+    """Hashes of the accepted input files behind the marts (raw.file_registry)."""
+    if not table_exists(con, "raw", "file_registry"):
+        return []
+    frame = con.sql("SELECT file_id AS sha256, path, kind, bezirk_nr, year, quarter FROM raw.file_registry "
+                    "WHERE status = 'accepted' ORDER BY path, file_id").pl()
+    return frame.to_dicts()
+
+
+def check_results_of_run(instance: dg.DagsterInstance, run_id: str,
+                         mart_keys: Mapping[str, AssetKey]) -> dict[str, dict[str, Any]]:
+    """The ``plausibilitaet`` evaluations of this run, per mart, as JSON-ready summaries."""
+    by_key = {key: mart for mart, key in mart_keys.items()}
+    records = instance.get_records_for_run(run_id=run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    results = {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.check_name == CHECK_NAME and evaluation.asset_key in by_key:
+            results[by_key[evaluation.asset_key]] = _summary_from_evaluation(evaluation)
+    return results
+
+
+def _summary_from_evaluation(evaluation: Any) -> dict[str, Any]:
+    meta = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+    return {"passed": evaluation.passed, "severity": evaluation.severity.value,
+            "fehler": int(meta.get("fehler", 0) or 0), "warnungen": int(meta.get("warnungen", 0) or 0),
+            "fehler_text": str(meta.get("fehler_text") or ""), "data_docs": meta.get("data_docs")}
+
+
+def _summary_from_outcome(outcome: MartValidation | str) -> dict[str, Any]:
+    if isinstance(outcome, str):
+        return {"passed": False, "severity": "ERROR", "fehler": 1, "warnungen": 0, "fehler_text": outcome,
+                "data_docs": None}
+    return {"passed": not outcome.errors and not outcome.warnings,
+            "severity": "ERROR" if outcome.errors else "WARN", "fehler": len(outcome.errors),
+            "warnungen": len(outcome.warnings), "fehler_text": outcome.text(),
+            "data_docs": outcome.data_docs_index.as_uri()}
+
+
+def gate_failures_text(evaluations: Iterable[Any]) -> str:
+    """German text of every failed ``plausibilitaet`` check (AssetCheckEvaluation objects, e.g. from
+    ``result.get_asset_check_evaluations()`` or :func:`check_evaluations_of_run`), errors first."""
+    failed = [e for e in evaluations if e.check_name == CHECK_NAME and not e.passed]
+    failed.sort(key=lambda e: (e.severity != AssetCheckSeverity.ERROR, e.asset_key.to_user_string()))
+    parts = []
+    for evaluation in failed:
+        meta = evaluation.metadata.get("fehler_text")
+        text = getattr(meta, "value", meta) or ""
+        label = "gesperrt (Fehler)" if evaluation.severity == AssetCheckSeverity.ERROR else "Warnungen"
+        parts.append(f"== {evaluation.asset_key.to_user_string()}: {label} ==\n{text}".rstrip())
+    return "\n\n".join(parts)
+
+
+def check_evaluations_of_run(instance: dg.DagsterInstance, run_id: str) -> list[Any]:
+    """Every asset check evaluation recorded for a run (for :func:`gate_failures_text`)."""
+    records = instance.get_records_for_run(run_id=run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records]
+
+
+def _write_last_validation(data_docs_dir: Path, validation: MartValidation) -> None:
+    """The latest validation of a mart as JSON (for reading outside Dagster)."""
+    target = Path(data_docs_dir) / LAST_VALIDATION_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{validation.mart}.json").write_text(
+        json.dumps(validation.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")

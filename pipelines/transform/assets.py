@@ -1,0 +1,57 @@
+"""All dbt models and seeds as Dagster assets; dbt tests become asset checks."""
+
+
+import json
+from functools import cache
+from typing import Any, Mapping
+
+from dagster import AssetExecutionContext, AssetKey  # noqa: F401 (AssetKey in annotations)
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.settings import export_environment, get_paths
+from pipelines.transform.manifest import MANIFEST_PATH
+
+# Asset groups follow the dbt folders: staging belongs to ingest, intermediate and marts to their
+# domain folder (indicators, resources); seeds are the parameters of the agreement.
+_FOLDER_GROUPS = {"staging": "ingest"}
+
+
+class SwhTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "parameters"
+        fqn = dbt_resource_props["fqn"]
+        layer = fqn[1] if len(fqn) > 2 else None
+        if layer in _FOLDER_GROUPS:
+            return _FOLDER_GROUPS[layer]
+        return fqn[2] if len(fqn) > 3 else layer
+
+
+@cache
+def load_manifest() -> dict[str, Any]:
+    if not MANIFEST_PATH.exists():
+        raise RuntimeError(
+            f"Das dbt-Manifest fehlt ({MANIFEST_PATH}). Bitte zuerst `make setup` oder `swh prepare` ausführen.")
+    return json.loads(MANIFEST_PATH.read_text())
+
+
+def mart_models(manifest: Mapping[str, Any]) -> dict[str, AssetKey]:
+    """Every model under models/marts/: what is checked and published."""
+    translator = SwhTranslator()
+    return {
+        node["name"]: translator.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+    }
+
+
+def build_dbt_assets(manifest: Mapping[str, Any]):
+    @dbt_assets(manifest=manifest, dagster_dbt_translator=SwhTranslator(), name="dbt_warehouse")
+    def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
+        """dbt build: seeds, staging, intermediate and mart models with their tests."""
+        paths = get_paths()
+        export_environment(paths)  # dbt runs from dbt_project/: it gets absolute paths only
+        # one target folder per data directory: no shared state between warehouses, partial parsing reused
+        yield from dbt.cli(["build"], context=context, target_path=paths.data_dir / "dbt_target").stream()
+
+    return dbt_warehouse

@@ -1,0 +1,158 @@
+"""The whole pipeline, end to end, on a small generated dataset: `swh run` in temporary directories."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.transform.manifest import prepare_manifest
+
+DEMO_YEAR = 2024
+
+
+def _run(capsys) -> tuple[int, str]:
+    code = main(["run"])
+    return code, capsys.readouterr().out
+
+
+def _tree_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SWH_DATA_DIR", str(data))
+    mp.setenv("SWH_WAREHOUSE", str(data / "warehouse.duckdb"))
+    mp.setenv("DAGSTER_HOME", str(data / "dagster"))
+    mp.setenv("SWH_CASE_KEY", "test-key")
+    (data / "dagster").mkdir()
+    prepare_manifest()
+    from pipelines.demo.generator import generate_demo_data
+
+    generate_demo_data(data / "raw", scale=1, first_year=DEMO_YEAR, last_year=DEMO_YEAR)
+    yield data
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def first_run(env, capsys_module):
+    return _run(capsys_module)
+
+
+@pytest.fixture(scope="module")
+def capsys_module(request):
+    """Module-scoped capture of stdout (pytest's capsys is function-scoped)."""
+    import io
+    import sys
+
+    class Capture:
+        def __init__(self):
+            self.buffer = io.StringIO()
+
+        def readouterr(self):
+            out = self.buffer.getvalue()
+            self.buffer.seek(0)
+            self.buffer.truncate()
+            return type("R", (), {"out": out})()
+
+    cap = Capture()
+    old = sys.stdout
+    sys.stdout = cap.buffer
+    request.addfinalizer(lambda: setattr(sys, "stdout", old))
+    return cap
+
+
+def published(env: Path, sql: str):
+    with duckdb.connect(str(env / "marts" / "marts.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def test_first_run_publishes_every_mart(env, first_run):
+    code, out = first_run
+    assert code == 0, out
+    marts_dir = env / "marts"
+    assert (marts_dir / "marts.duckdb").exists()
+    assert (marts_dir / "manifest.json").exists()
+    tables = {r[0] for r in published(env, "SELECT table_name FROM information_schema.tables")}
+    expected = {"mart_indicators_quarterly", "mart_access_standards", "mart_home_visits", "mart_case_volumes",
+                "mart_resources_yearly", "mart_staff_by_grade", "mart_unit_cost_comparison",
+                "mart_staffing_2017_2021", "mart_cost_centre_compliance", "mart_cost_centre_exceptions"}
+    assert expected <= tables
+    for mart in tables:
+        assert (marts_dir / f"{mart}.parquet").exists(), mart
+    assert "Veröffentlicht nach" in out
+    assert "materialisiert" in out  # step-by-step progress
+
+
+def test_indicators_cover_all_districts_and_quarters(env, first_run):
+    rows = published(env, f"""
+        SELECT quarter, count(DISTINCT bezirk_nr), count(DISTINCT indicator)
+        FROM mart_indicators_quarterly WHERE year = {DEMO_YEAR} GROUP BY quarter ORDER BY quarter""")
+    assert rows == [(q, 13, 5) for q in (1, 2, 3, 4)]  # 12 districts + Berlin, QS 1.1-1.5
+    berlin = published(env, f"""
+        SELECT sum(numerator) FILTER (WHERE bezirk_nr <> 'BE'), sum(numerator) FILTER (WHERE bezirk_nr = 'BE'),
+               sum(denominator) FILTER (WHERE bezirk_nr <> 'BE'), sum(denominator) FILTER (WHERE bezirk_nr = 'BE')
+        FROM mart_indicators_quarterly WHERE year = {DEMO_YEAR}""")[0]
+    assert berlin[0] == berlin[1] and berlin[2] == berlin[3] and berlin[2] > 1000
+
+
+def test_rejected_demo_file_has_report_and_is_named(env, first_run):
+    code, out = first_run
+    with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
+        rejected = con.sql("SELECT path, report_path FROM raw.file_registry WHERE status = 'rejected'").fetchall()
+    assert rejected, "the demo data contains one deliberately faulty workbook"
+    for path, report in rejected:
+        assert Path(report).exists()
+        assert "ABGELEHNT" in Path(report).read_text(encoding="utf-8")
+        assert path in out
+
+
+def test_unchanged_rerun_reads_nothing_again_and_publishes(env, first_run, capsys_module):
+    with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
+        files_before = con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0]
+    before = (env / "marts" / "current").resolve()
+    indicators_before = published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL")
+    code, out = _run(capsys_module)
+    assert code == 0, out
+    with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0] == files_before
+    assert (env / "marts" / "current").resolve() != before  # a new publication ...
+    assert published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL") == indicators_before  # same figures
+
+
+def test_bad_resubmission_changes_no_published_figure(env, first_run, capsys_module):
+    """A district resubmits a quarter with a broken date: the file is rejected, the figures stay."""
+    indicators_before = published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL")
+    source = next((env / "raw").rglob(f"erhebungsbogen_05_{DEMO_YEAR}Q2.xlsx"))
+    from pipelines.ingest.erhebungsbogen import read_erhebungsbogen
+
+    assert read_erhebungsbogen(source, source.name, "k").accepted
+    broken = env / "raw" / "nachlieferung" / f"erhebungsbogen_05_{DEMO_YEAR}Q2_neu.xlsx"
+    broken.parent.mkdir(exist_ok=True)
+    _write_broken_copy(source, broken)
+    code, out = _run(capsys_module)
+    assert code == 0, out
+    assert f"✘ nachlieferung/erhebungsbogen_05_{DEMO_YEAR}Q2_neu.xlsx" in out
+    assert published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL") == indicators_before
+    report = env / "reports" / "nachlieferung__erhebungsbogen_05_2024Q2_neu.xlsx.bericht.txt"
+    assert report.exists()
+    text = report.read_text(encoding="utf-8")
+    assert "Raeumungsklagen" in text and "Zeile" in text and "Erwartet" in text
+
+
+def _write_broken_copy(source: Path, target: Path) -> None:
+    """Same workbook with one arrival date typed as impossible text."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(source)
+    ws = wb["Raeumungsklagen"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("Eingang Mitteilung") + 1, value="31.02.2024")
+    wb.save(target)
