@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import io
 from pathlib import Path
 
 import duckdb
@@ -14,14 +15,12 @@ from pipelines.transform.manifest import prepare_manifest
 DEMO_YEAR = 2024
 
 
-def _run(capsys) -> tuple[int, str]:
-    code = main(["run"])
-    return code, capsys.readouterr().out
-
-
-def _tree_hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+def _run() -> tuple[int, str]:
+    """`swh run` in-process; returns its exit code and everything it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run"])
+    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -42,31 +41,8 @@ def env(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_run(env, capsys_module):
-    return _run(capsys_module)
-
-
-@pytest.fixture(scope="module")
-def capsys_module(request):
-    """Module-scoped capture of stdout (pytest's capsys is function-scoped)."""
-    import io
-    import sys
-
-    class Capture:
-        def __init__(self):
-            self.buffer = io.StringIO()
-
-        def readouterr(self):
-            out = self.buffer.getvalue()
-            self.buffer.seek(0)
-            self.buffer.truncate()
-            return type("R", (), {"out": out})()
-
-    cap = Capture()
-    old = sys.stdout
-    sys.stdout = cap.buffer
-    request.addfinalizer(lambda: setattr(sys, "stdout", old))
-    return cap
+def first_run(env):
+    return _run()
 
 
 def published(env: Path, sql: str):
@@ -114,12 +90,12 @@ def test_rejected_demo_file_has_report_and_is_named(env, first_run):
         assert path in out
 
 
-def test_unchanged_rerun_reads_nothing_again_and_publishes(env, first_run, capsys_module):
+def test_unchanged_rerun_reads_nothing_again_and_publishes(env, first_run):
     with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
         files_before = con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0]
     before = (env / "marts" / "current").resolve()
     indicators_before = published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL")
-    code, out = _run(capsys_module)
+    code, out = _run()
     assert code == 0, out
     with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0] == files_before
@@ -127,7 +103,7 @@ def test_unchanged_rerun_reads_nothing_again_and_publishes(env, first_run, capsy
     assert published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL") == indicators_before  # same figures
 
 
-def test_bad_resubmission_changes_no_published_figure(env, first_run, capsys_module):
+def test_bad_resubmission_changes_no_published_figure(env, first_run):
     """A district resubmits a quarter with a broken date: the file is rejected, the figures stay."""
     indicators_before = published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL")
     source = next((env / "raw").rglob(f"erhebungsbogen_05_{DEMO_YEAR}Q2.xlsx"))
@@ -137,7 +113,7 @@ def test_bad_resubmission_changes_no_published_figure(env, first_run, capsys_mod
     broken = env / "raw" / "nachlieferung" / f"erhebungsbogen_05_{DEMO_YEAR}Q2_neu.xlsx"
     broken.parent.mkdir(exist_ok=True)
     _write_broken_copy(source, broken)
-    code, out = _run(capsys_module)
+    code, out = _run()
     assert code == 0, out
     assert f"✘ nachlieferung/erhebungsbogen_05_{DEMO_YEAR}Q2_neu.xlsx" in out
     assert published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL") == indicators_before
