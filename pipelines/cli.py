@@ -9,6 +9,7 @@ succeeded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from datetime import datetime
@@ -70,10 +71,20 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from pipelines.definitions import defs
 
     print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
-    with DagsterInstance.get() as instance:
-        job = defs.resolve_job_def("swh_full")
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config={"loggers": {"swh_progress": {}}})
+    from pipelines import progress
+
+    run_log = paths.data_dir / "logs" / f"swh_run_{started_at:%Y%m%dT%H%M%S}.log"
+    run_log.parent.mkdir(parents=True, exist_ok=True)
+    progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
+    try:
+        with DagsterInstance.get() as instance, open(run_log, "w", encoding="utf-8") as log, \
+                contextlib.redirect_stdout(log):
+            job = defs.resolve_job_def("swh_full")
+            result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                            run_config={"loggers": {"swh_progress": {}}})
+    finally:
+        progress.OUTPUT = None
+    print(f"Protokoll (dbt): {run_log}")
     from pipelines.run_summary import summarise_run
 
     return summarise_run(result, paths, started_at, time.monotonic() - t0)

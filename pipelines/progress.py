@@ -8,6 +8,10 @@ import time
 
 from dagster import logger
 
+# Where the progress goes. ``swh run`` sets it to the terminal before it sends everything else
+# printed during the run (dbt's raw log lines) to a log file.
+OUTPUT = None
+
 _STATUS = {
     "STEP_START": "läuft",
     "STEP_SUCCESS": "fertig",
@@ -19,9 +23,8 @@ _STATUS = {
 class ProgressHandler(logging.Handler):
     def __init__(self, stream=None):
         super().__init__()
-        self.stream = stream or sys.stdout
+        self.stream = stream or OUTPUT or sys.stdout
         self.step_started: dict[str, float] = {}
-        self.last = time.monotonic()
 
     def _print(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -48,17 +51,16 @@ class ProgressHandler(logging.Handler):
                     for line in (error.message + cause).strip().splitlines()[:30]:
                         self._print(f"      {line}")
         elif kind == "ASSET_MATERIALIZATION":
-            self._print(f"    {event.asset_key.to_user_string():<40} materialisiert   ({now - self.last:5.1f} s)")
+            since = now - self.step_started.get(step, now)
+            self._print(f"    {event.asset_key.to_user_string():<48} materialisiert (nach {since:5.1f} s)")
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             evaluation = data if hasattr(data, "passed") else getattr(data, "evaluation", data)
             if not getattr(evaluation, "check_name", "").startswith("plausibilitaet") and evaluation.passed:
-                self.last = now
                 return  # passing dbt tests stay quiet; they are counted in the summary
             state = "bestanden" if evaluation.passed else (
                 "WARNUNG" if str(getattr(evaluation, "severity", "")).endswith("WARN") else "FEHLER")
-            self._print(f"    {evaluation.asset_key.to_user_string():<40} Prüfung {evaluation.check_name}: {state}")
-        self.last = now
+            self._print(f"    {evaluation.asset_key.to_user_string():<48} Prüfung {evaluation.check_name}: {state}")
 
 
 @logger(description="Kurzer Fortschritt je Schritt und Asset (für swh run).")
