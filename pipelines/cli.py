@@ -33,16 +33,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from pipelines.demo.generator import generate_demo_data
-    from pipelines.ingest.registry import discover
+    from pipelines.demo.generator import generate_demo_data, write_demo_data_if_empty
 
     paths = _setup()
     raw_dir = Path(args.raw_dir).resolve() if args.raw_dir else paths.raw_dir
-    if args.if_empty and discover(raw_dir):
+    started = time.monotonic()
+    write = write_demo_data_if_empty if args.if_empty else generate_demo_data
+    summary = write(raw_dir, scale=args.scale, seed=args.seed)
+    if summary is None:
         print(f"{raw_dir} enthält bereits Eingangsdateien: keine Demodaten erzeugt.")
         return 0
-    started = time.monotonic()
-    summary = generate_demo_data(raw_dir, scale=args.scale, seed=args.seed)
     print(f"Demodaten (Skalierung {args.scale}, Seed {args.seed}) in {raw_dir} geschrieben "
           f"({time.monotonic() - started:.1f} s):")
     for key, value in summary.items():

@@ -8,6 +8,8 @@ import time
 
 from dagster import logger
 
+from pipelines.publication.checks import CHECK_NAME
+
 # Where the progress goes. ``swh run`` sets it to the terminal before it sends everything else
 # printed during the run (dbt's raw log lines) to a log file.
 OUTPUT = None
@@ -56,7 +58,7 @@ class ProgressHandler(logging.Handler):
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             evaluation = data if hasattr(data, "passed") else getattr(data, "evaluation", data)
-            if not getattr(evaluation, "check_name", "").startswith("plausibilitaet") and evaluation.passed:
+            if evaluation.check_name != CHECK_NAME and evaluation.passed:
                 return  # passing dbt tests stay quiet; they are counted in the summary
             state = "bestanden" if evaluation.passed else (
                 "WARNUNG" if str(getattr(evaluation, "severity", "")).endswith("WARN") else "FEHLER")

@@ -34,13 +34,6 @@ FILE_KINDS: tuple[tuple[str, str], ...] = (
     ("fallzahlen_*.csv", "fallzahlen"),
     ("*.xlsx", "erhebungsbogen"),
 )
-KIND_GROUPS = {
-    "erhebungsbogen": "erhebungsbogen",
-    "klr_mengen": "klr_export",
-    "klr_kosten": "klr_export",
-    "klr_stellen": "klr_export",
-    "fallzahlen": "fallzahlen_historisch",
-}
 
 
 @dataclass(frozen=True)
@@ -68,9 +61,6 @@ class FileOutcome:
 class IngestSummary:
     new: list[FileOutcome] = field(default_factory=list)
     unchanged: int = 0
-
-    def by_group(self, group: str) -> list[FileOutcome]:
-        return [o for o in self.new if KIND_GROUPS[o.kind] == group]
 
     @property
     def rejected(self) -> list[FileOutcome]:

@@ -5,7 +5,7 @@ import json
 from functools import cache
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext, AssetKey  # noqa: F401 (AssetKey in annotations)
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.settings import export_environment, get_paths

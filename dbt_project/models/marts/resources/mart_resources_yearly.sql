@@ -1,7 +1,8 @@
 -- Maßnahme 5: resources per district ('01'…'12', Berlin 'BE'), product (and 'gruppe' for the
 -- product group) and year. Costs and staff are sums of what was delivered. Budget and quantity are
 -- summed only when every summed row has one (a partial sum would be misread as the total), and
--- quantities only when they share one unit (Bezugsgröße); otherwise quantity_note says why.
+-- quantities only when they share one unit (Bezugsgröße); otherwise quantity_note says why
+-- (macro sum_resources, the same rule for Berlin rows and product-group rows).
 with district as (
     select * from {{ ref('int_resources__district_product_year') }}
 ),
@@ -12,23 +13,7 @@ berlin as (
         'BE' as bezirk_nr,
         product,
         year,
-        case when count(budget_eur) = count(*) then sum(budget_eur) end as budget_eur,
-        sum(cost_eur) as cost_eur,
-        sum(personnel_cost_eur) as personnel_cost_eur,
-        sum(material_cost_eur) as material_cost_eur,
-        sum(allocation_cost_eur) as allocation_cost_eur,
-        sum(staff_vza) as staff_vza,
-        case when count(quantity) = count(*) and count(distinct lower(unit)) = 1
-            then sum(quantity) end as quantity,
-        case when count(unit) = count(*) and count(distinct lower(unit)) = 1 then min(unit) end as unit,
-        case
-            when count(distinct lower(unit)) > 1 then
-                'Bezugsgrößen verschieden (' || string_agg(distinct unit, ', ' order by unit) || '): keine Summe'
-            when count(quantity) < count(*) then
-                'Menge fehlt bei Bezirk(en) '
-                || string_agg(bezirk_nr, ', ' order by bezirk_nr) filter (where quantity is null)
-                || ': keine Summe'
-        end as quantity_note
+{{ sum_resources('bezirk_nr', 'Bezirk(en)') }}
     from district
     group by product, year
 ),
@@ -49,23 +34,7 @@ gruppe as (
         bezirk_nr,
         'gruppe' as product,
         year,
-        case when count(budget_eur) = count(*) then sum(budget_eur) end as budget_eur,
-        sum(cost_eur) as cost_eur,
-        sum(personnel_cost_eur) as personnel_cost_eur,
-        sum(material_cost_eur) as material_cost_eur,
-        sum(allocation_cost_eur) as allocation_cost_eur,
-        sum(staff_vza) as staff_vza,
-        case when count(quantity) = count(*) and count(distinct lower(unit)) = 1
-            then sum(quantity) end as quantity,
-        case when count(unit) = count(*) and count(distinct lower(unit)) = 1 then min(unit) end as unit,
-        case
-            when count(distinct lower(unit)) > 1 then
-                'Bezugsgrößen verschieden (' || string_agg(distinct unit, ', ' order by unit) || '): keine Summe'
-            when count(quantity) < count(*) then
-                'Menge fehlt bei Produkt(en) '
-                || string_agg(product, ', ' order by product) filter (where quantity is null)
-                || ': keine Summe'
-        end as quantity_note
+{{ sum_resources('product', 'Produkt(en)') }}
     from product_rows
     group by bezirk_nr, year
 ),
