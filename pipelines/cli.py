@@ -69,6 +69,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
+    from pipelines.ingest.partitions import full_range_tags, prepare_quarters
+    from pipelines.jobs import swh_full, swh_ohne_erhebungsboegen
 
     print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
     from pipelines import progress
@@ -79,8 +81,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
     try:
         with DagsterInstance.get() as instance, open(run_log, "w", encoding="utf-8") as log, \
                 contextlib.redirect_stdout(log):
-            job = defs.resolve_job_def("swh_full")
+            # one run over every district-quarter partition (new quarters of new workbooks added first)
+            quarters = prepare_quarters(instance, paths)
+            job = defs.resolve_job_def(swh_full.name if quarters else swh_ohne_erhebungsboegen.name)
             result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                            tags=full_range_tags(quarters) if quarters else None,
                                             run_config={"loggers": {"swh_progress": {}}})
     finally:
         progress.OUTPUT = None

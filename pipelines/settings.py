@@ -78,6 +78,10 @@ DAGSTER_YAML = """\
 # Dagster instance shared by `swh run` and `make ui` (written by pipelines.settings).
 telemetry:
   enabled: false
+# DuckDB allows one writing process: never two runs at once (runs started from the UI or the sensor queue)
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 
 

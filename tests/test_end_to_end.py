@@ -67,6 +67,15 @@ def test_first_run_publishes_every_mart(env, first_run):
     assert "materialisiert" in out  # step-by-step progress
 
 
+def test_workbooks_were_loaded_per_district_quarter_partition(env, first_run):
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.get() as instance:  # the instance of swh run (DAGSTER_HOME), also shown by make ui
+        assert list(instance.get_dynamic_partitions("quartal")) == [f"{DEMO_YEAR}Q{q}" for q in (1, 2, 3, 4)]
+        done = instance.get_materialized_partitions(AssetKey(["raw", "erhebungsbogen_raeumungsklagen"]))
+    assert done == {f"{b:02d}|{DEMO_YEAR}Q{q}" for b in range(1, 13) for q in (1, 2, 3, 4)}
+
+
 def test_indicators_cover_all_districts_and_quarters(env, first_run):
     rows = published(env, f"""
         SELECT quarter, count(DISTINCT bezirk_nr), count(DISTINCT indicator)

@@ -1,16 +1,17 @@
 """Dagster assets of the ingest group: the raw loaders and the working-day calendar."""
 
 
-import hashlib
+from typing import Iterator
 
 import duckdb
 
-from dagster import (AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, SensorEvaluationContext,
-                     RunRequest, SkipReason, multi_asset, asset, sensor)
+from dagster import (AssetExecutionContext, AssetSpec, BackfillPolicy, MaterializeResult, MetadataValue, asset,
+                     multi_asset)
 
 from pipelines.ingest.arbeitskalender import refresh_arbeitskalender
 from pipelines.ingest.raw_tables import create_raw_tables
-from pipelines.ingest.registry import IngestSummary, discover, ingest_files
+from pipelines.ingest.partitions import bezirk_quartal, submission_partition
+from pipelines.ingest.registry import IngestSummary, ingest_files
 from pipelines.settings import get_paths
 
 # raw table -> description (German: shown in the UI to the data engineers)
@@ -29,38 +30,63 @@ RAW_ASSETS = {
 }
 
 
-def _table_metadata(con, summary: IngestSummary, table: str, rows_before: dict[str, int]) -> dict:
-    total = con.execute(f"SELECT count(*) FROM raw.{table}").fetchall()[0][0]
-    meta = {"dagster/row_count": total, "neue_zeilen": total - rows_before.get(table, 0)}
-    if table == "file_registry":
-        meta.update({
-            "neue_dateien": len(summary.new),
-            "angenommen": len(summary.new) - len(summary.rejected),
-            "abgelehnt": len(summary.rejected),
-            "unveraendert_uebersprungen": summary.unchanged,
-        })
-        if summary.rejected:
-            meta["abgelehnte_dateien"] = MetadataValue.md("\n".join(
-                f"- **{o.name}** (Bericht: `{o.report_path}`)\n" + "\n".join(f"  - {e}" for e in o.errors[:5])
-                for o in summary.rejected))
+ERHEBUNGSBOGEN_TABLES = ("erhebungsbogen_meta", "erhebungsbogen_raeumungsklagen", "erhebungsbogen_zwangsraeumungen",
+                         "erhebungsbogen_zugang")
+OTHER_TABLES = tuple(t for t in RAW_ASSETS if t not in ERHEBUNGSBOGEN_TABLES)
+
+
+def _summary_metadata(summary: IngestSummary) -> dict:
+    meta = {
+        "neue_dateien": len(summary.new),
+        "angenommen": len(summary.new) - len(summary.rejected),
+        "abgelehnt": len(summary.rejected),
+        "unveraendert_uebersprungen": summary.unchanged,
+    }
+    if summary.rejected:
+        meta["abgelehnte_dateien"] = MetadataValue.md("\n".join(
+            f"- **{o.name}** (Bericht: `{o.report_path}`)\n" + "\n".join(f"  - {e}" for e in o.errors[:5])
+            for o in summary.rejected))
     return meta
 
 
-@multi_asset(
-    specs=[AssetSpec(["raw", table], description=desc, group_name="ingest") for table, desc in RAW_ASSETS.items()],
-    name="raw_dateien_laden",
-)
-def raw_files(context: AssetExecutionContext):
-    """Read every new file version under data/raw/, check it, record it, load the accepted ones."""
+def _ingest(context: AssetExecutionContext, tables: tuple[str, ...], select) -> Iterator[MaterializeResult]:
+    """Load the selected new files; one result per raw table with its row counts, the file summary on the first."""
     paths = get_paths()
     with duckdb.connect(str(paths.warehouse)) as con:
         create_raw_tables(con)
-        rows_before = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0] for t in RAW_ASSETS}
-    summary = ingest_files(paths, log=context.log.info)
+        before = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0] for t in tables}
+    summary = ingest_files(paths, select=select, log=context.log.info)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        for table in RAW_ASSETS:
-            yield MaterializeResult(asset_key=["raw", table],
-                                    metadata=_table_metadata(con, summary, table, rows_before))
+        for i, table in enumerate(tables):
+            total = con.execute(f"SELECT count(*) FROM raw.{table}").fetchall()[0][0]
+            meta = {"dagster/row_count": total, "neue_zeilen": total - before[table]}
+            if i == 0:
+                meta.update(_summary_metadata(summary))
+            yield MaterializeResult(asset_key=["raw", table], metadata=meta)
+
+
+@multi_asset(
+    specs=[AssetSpec(["raw", t], description=RAW_ASSETS[t], group_name="ingest") for t in OTHER_TABLES],
+    name="raw_dateien_laden",
+)
+def raw_files(context: AssetExecutionContext):
+    """Register every new file version under data/raw/; load KLR exports and historical volumes. A workbook
+    whose Meta sheet names no valid district-quarter has no partition: it is rejected here, with its report."""
+    yield from _ingest(context, OTHER_TABLES,
+                       lambda f: f.kind != "erhebungsbogen" or submission_partition(f) is None)
+
+
+@multi_asset(
+    specs=[AssetSpec(["raw", t], description=RAW_ASSETS[t], group_name="ingest") for t in ERHEBUNGSBOGEN_TABLES],
+    name="erhebungsboegen_laden",
+    partitions_def=bezirk_quartal,
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def erhebungsboegen(context: AssetExecutionContext):
+    """Check and load the new workbooks of the district-quarters of this run (partition = Meta sheet)."""
+    keys = set(context.partition_keys)
+    yield from _ingest(context, ERHEBUNGSBOGEN_TABLES,
+                       lambda f: f.kind == "erhebungsbogen" and submission_partition(f) in keys)
 
 
 @asset(key=["raw", "arbeitskalender"], group_name="ingest", description="Arbeitstage Berlin (Mo–Fr ohne gesetzliche Feiertage Berlin, "
@@ -72,19 +98,3 @@ def arbeitskalender() -> MaterializeResult:
         first, last, workdays = con.execute(
             "SELECT min(datum), max(datum), count(*) FILTER (WHERE is_arbeitstag) FROM raw.arbeitskalender").fetchall()[0]
     return MaterializeResult(metadata={"tage": n_days, "arbeitstage": workdays, "von": str(first), "bis": str(last)})
-
-
-def raw_fingerprint() -> str:
-    """Names, sizes and modification times of the input files: changes when a file arrives or changes."""
-    files = discover(get_paths().raw_dir)
-    return "|".join(f"{f.name}:{f.size}:{f.mtime}" for f in files)
-
-
-@sensor(job_name="swh_full", minimum_interval_seconds=30,
-        description="Bemerkt neue oder geänderte Dateien unter data/raw/ und startet die Verarbeitung.")
-def raw_files_sensor(context: SensorEvaluationContext):
-    fingerprint = raw_fingerprint()
-    if fingerprint == context.cursor:
-        return SkipReason("Keine neuen oder geänderten Dateien unter data/raw/.")
-    context.update_cursor(fingerprint)
-    return RunRequest(run_key=hashlib.sha256(fingerprint.encode()).hexdigest()[:16])

@@ -571,6 +571,27 @@ def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: dat
     return result
 
 
+def read_submission_key(path: Path, display_name: str) -> tuple[str, int, int] | None:
+    """District, year and quarter of a workbook from its Meta sheet alone (cheap: the case sheets are
+    not read), or None where Meta is missing or invalid. Decides the Dagster partition a workbook is
+    loaded in; the full check is :func:`read_erhebungsbogen`'s."""
+    try:
+        reader = fastexcel.read_excel(path)
+        name = next((n for n in reader.sheet_names if normalise_header(n) == normalise_header(META_SHEET)), None)
+        if name is None:
+            return None
+        grid = _load_grid(reader, name)
+    except Exception:  # noqa: BLE001 - an unreadable file has no partition; its report comes from the reader
+        return None
+    if grid.header_row is None:
+        return None
+    ctx = _Context(Problems(display_name), date.today(), pruefregeln(), None, None, None)
+    _read_meta(grid, ctx)
+    if ctx.problems.has_errors or None in (ctx.bezirk_nr, ctx.year, ctx.quarter):
+        return None
+    return ctx.bezirk_nr, ctx.year, ctx.quarter
+
+
 def _build_tables(meta: dict, parsed: dict[str, pl.DataFrame], case_key: str) -> dict[str, pl.DataFrame]:
     keys = {"bezirk_nr": meta["bezirk_nr"], "year": meta["year"], "quarter": meta["quarter"]}
     tables = {"erhebungsbogen_meta": _conform(pl.DataFrame([meta]), "erhebungsbogen_meta")}

@@ -21,7 +21,7 @@ import polars as pl
 
 from pipelines.common.problems import Problems, write_report
 from pipelines.common.pseudonym import load_case_key
-from pipelines.common.warehouse import append_frame
+from pipelines.common.warehouse import append_frame, table_exists
 from pipelines.ingest.raw_tables import create_raw_tables
 from pipelines.ingest.read_result import ReadResult
 from pipelines.settings import Paths
@@ -94,6 +94,16 @@ def discover(raw_dir: Path) -> list[RawFile]:
     return sorted(found, key=lambda f: (f.mtime, f.name))
 
 
+def known_file_ids(warehouse: Path) -> set[str]:
+    """SHA-256 of every file version already registered (read-only; empty for a new warehouse)."""
+    if not warehouse.exists():
+        return set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not table_exists(con, "raw", "file_registry"):
+            return set()
+        return {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -141,9 +151,10 @@ def _archive(f: RawFile, sha: str, archive_dir: Path) -> Path:
     return target
 
 
-def ingest_files(paths: Paths, *, today: date | None = None,
+def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = None, today: date | None = None,
                  log: Callable[[str], None] | None = None) -> IngestSummary:
-    """Register and load every new file version under ``paths.raw_dir`` into the raw layer."""
+    """Register and load every new file version under ``paths.raw_dir`` into the raw layer (only the
+    files ``select`` accepts: the Dagster step of one district-quarter loads only its workbooks)."""
     paths.ensure()
     summary = IngestSummary()
     case_key = load_case_key(paths.secret_key_file)
@@ -154,6 +165,8 @@ def ingest_files(paths: Paths, *, today: date | None = None,
             sha = sha256_of(f.path)
             if sha in known:
                 summary.unchanged += 1
+                continue
+            if select is not None and not select(f):
                 continue
             known.add(sha)
             try:
