@@ -11,7 +11,7 @@ DATA_DIR := $(abspath $(or $(SWH_DATA_DIR),$(CURDIR)/data))
 export SWH_DATA_DIR := $(DATA_DIR)
 export DAGSTER_HOME := $(abspath $(or $(DAGSTER_HOME),$(DATA_DIR)/dagster))
 
-.PHONY: setup run test ui template clean
+.PHONY: setup run test ui bench template clean
 
 ## setup: virtualenv, locked dependencies, the project itself, the dbt manifest
 setup: $(STAMP)
@@ -37,6 +37,10 @@ test: setup
 ui: setup
 	@mkdir -p $(DAGSTER_HOME)
 	@$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## bench: the benchmark (not a test; targets and figures in benchmarks/README.md)
+bench: setup
+	@$(PY) -m benchmarks.run
 
 ## template: a blank Erhebungsbogen for the districts
 template: setup

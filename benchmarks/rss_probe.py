@@ -1,6 +1,6 @@
 """Run one command, time it and measure its memory; the result goes to a JSON file.
 
-Run as its own process (``python -m benchmarks.rss_probe OUT.json -- cmd ...``) so that
+Every output line of the command is prefixed with the seconds since its start. Run as its own process (``python -m benchmarks.rss_probe OUT.json -- cmd ...``) so that
 ``getrusage(RUSAGE_CHILDREN)`` sees only this command and its descendants (swh and the dbt
 subprocess), not the benchmark's earlier children. ``ru_maxrss`` is the peak of the largest single
 process; the summed RSS of the whole process tree is sampled from /proc as well (psutil is not
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     out, cmd = Path(argv[0]), argv[argv.index("--") + 1:]
     peak = [0]
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=sys.stdout, stderr=sys.stderr)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     done = threading.Event()
 
     def sample() -> None:
@@ -61,6 +61,8 @@ def main(argv: list[str]) -> int:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    for line in proc.stdout:  # every output line with the seconds since start: startup and tail costs
+        sys.stdout.write(f"{time.monotonic() - t0:8.2f} | {line}")
     returncode = proc.wait()
     seconds = time.monotonic() - t0
     done.set()

@@ -16,7 +16,9 @@ from benchmarks.paths import PYTHON, SWH, WORK_DIR
 
 RUNS_DIR = WORK_DIR / "runs"
 BENCH_CASE_KEY = "benchmark-case-key-not-secret"
-STEP_LINE = re.compile(r"^✔ (?P<step>\S+): fertig \((?P<secs>[0-9.]+) s\)", re.M)
+STEP_LINE = re.compile(r"^ *[0-9.]+ \| ✔ (?P<step>\S+): fertig \((?P<secs>[0-9.]+) s\)", re.M)
+FIRST_STEP = re.compile(r"^ *(?P<t>[0-9.]+) \| ▶ ", re.M)
+LAST_STEP = re.compile(r"^ *(?P<t>[0-9.]+) \| [✔✘] ", re.M)
 CASE_TABLES = ("erhebungsbogen_raeumungsklagen", "erhebungsbogen_zwangsraeumungen")
 
 
@@ -27,7 +29,9 @@ class RunResult:
     published: bool                    # data/marts/manifest.json changed
     ru_maxrss_mb: float
     tree_peak_rss_mb: float
-    steps: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)   # step -> seconds (summed if repeated)
+    startup_s: float | None = None     # start until the first step begins: imports, definitions
+    tail_s: float | None = None        # last step finished until exit: summary, shutdown
     log: Path | None = None
 
 
@@ -67,10 +71,15 @@ def run_swh(data_dir: Path, label: str) -> RunResult:
     probe = json.loads(probe_out.read_text())
     after = publication_id(data_dir)
     text = log.read_text(encoding="utf-8", errors="replace")
+    steps: dict[str, float] = {}
+    for m in STEP_LINE.finditer(text):
+        steps[m["step"]] = steps.get(m["step"], 0.0) + float(m["secs"])
+    first, last = FIRST_STEP.search(text), [float(m["t"]) for m in LAST_STEP.finditer(text)]
     return RunResult(seconds=probe["seconds"], returncode=probe["returncode"],
                      published=after is not None and after != before,
                      ru_maxrss_mb=probe["ru_maxrss_mb"], tree_peak_rss_mb=probe["tree_peak_rss_mb"],
-                     steps={m["step"]: float(m["secs"]) for m in STEP_LINE.finditer(text)}, log=log)
+                     steps=steps, startup_s=float(first["t"]) if first else None,
+                     tail_s=probe["seconds"] - last[-1] if last else None, log=log)
 
 
 def case_rows(data_dir: Path) -> int:

@@ -69,7 +69,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
-    from pipelines.ingest.partitions import full_range_tags, prepare_quarters
+    from pipelines.ingest.partitions import prepare_partitions
     from pipelines.jobs import swh_full, swh_ohne_erhebungsboegen
 
     print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
@@ -81,11 +81,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
     try:
         with DagsterInstance.get() as instance, open(run_log, "w", encoding="utf-8") as log, \
                 contextlib.redirect_stdout(log):
-            # one run over every district-quarter partition (new quarters of new workbooks added first)
-            quarters = prepare_quarters(instance, paths)
-            job = defs.resolve_job_def(swh_full.name if quarters else swh_ohne_erhebungsboegen.name)
-            result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                            tags=full_range_tags(quarters) if quarters else None,
+            # one run over the district-quarter partitions that new workbooks fall in (their quarters are
+            # added as partitions first); without a new workbook the Erhebungsbogen step is left out
+            tags = prepare_partitions(instance, paths)
+            job = defs.resolve_job_def(swh_full.name if tags else swh_ohne_erhebungsboegen.name)
+            result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
                                             run_config={"loggers": {"swh_progress": {}}})
     finally:
         progress.OUTPUT = None

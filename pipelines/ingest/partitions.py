@@ -47,36 +47,48 @@ def submission_partition(f: RawFile) -> str | None:
     return _submission_partition(str(f.path), f.name, f.size, f.mtime)
 
 
-def quarters_of(files: list[RawFile]) -> list[str]:
-    """The quarters named in the Meta sheets of these workbooks, in order of arrival."""
+def quarters_of(keys: list[str]) -> list[str]:
+    """The quarters of these partition keys, in order of first appearance."""
     quarters: list[str] = []
-    for f in files:
-        key = submission_partition(f)
-        if key is not None:
-            quarter = key.split("|")[1]
-            if quarter not in quarters:
-                quarters.append(quarter)
+    for key in keys:
+        quarter = key.split("|")[1]
+        if quarter not in quarters:
+            quarters.append(quarter)
     return quarters
 
 
-def new_quarters(paths: Paths, existing: list[str]) -> list[str]:
-    """Quarters of workbooks not yet loaded that are not yet partitions."""
+def partitions_of(files: list[RawFile]) -> list[str]:
+    """The partition keys named in the Meta sheets of these workbooks, in order of arrival."""
+    keys = [submission_partition(f) for f in files if f.kind == "erhebungsbogen"]
+    return [k for k in keys if k is not None]
+
+
+def range_tags(keys: list[str], all_keys: list[str]) -> dict[str, str]:
+    """Tags of one run over the smallest contiguous range of partitions that holds every key
+    (single-run backfill; bezirk is the major dimension)."""
+    positions = sorted(all_keys.index(k) for k in set(keys))
+    return {"dagster/asset_partition_range_start": all_keys[positions[0]],
+            "dagster/asset_partition_range_end": all_keys[positions[-1]]}
+
+
+def plan_partitions(instance: DagsterInstance, changed: list[RawFile]) -> tuple[list[str], dict[str, str] | None]:
+    """The quarters to add as partitions for these new or changed workbooks, and the tags of the run
+    over the partitions they affect (None when no workbook has a partition: nothing to load there)."""
+    keys = partitions_of(changed)
+    existing = list(instance.get_dynamic_partitions(QUARTAL))
+    added = [q for q in quarters_of(keys) if q not in existing]
+    if not keys:
+        return added, None
+    all_keys = [str(MultiPartitionKey({"bezirk": b, QUARTAL: q})) for b in sorted(BEZIRKE) for q in existing + added]
+    return added, range_tags(keys, all_keys)
+
+
+def prepare_partitions(instance: DagsterInstance, paths: Paths) -> dict[str, str] | None:
+    """Before ``swh run``: add the quarters of workbooks not yet loaded as partitions; return the tags of
+    the run over the partitions they fall in, or None when there is no new workbook."""
     known = known_file_ids(paths.warehouse)
     fresh = [f for f in discover(paths.raw_dir) if f.kind == "erhebungsbogen" and sha256_of(f.path) not in known]
-    return [q for q in quarters_of(fresh) if q not in existing]
-
-
-def full_range_tags(quarters: list[str]) -> dict[str, str]:
-    """Tags of one run over every district-quarter (single-run backfill; bezirk is the major dimension)."""
-    first = str(MultiPartitionKey({"bezirk": min(BEZIRKE), QUARTAL: quarters[0]}))
-    last = str(MultiPartitionKey({"bezirk": max(BEZIRKE), QUARTAL: quarters[-1]}))
-    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-
-
-def prepare_quarters(instance: DagsterInstance, paths: Paths) -> list[str]:
-    """Add the quarters of newly arrived workbooks as partitions; return every quarter partition."""
-    existing = list(instance.get_dynamic_partitions(QUARTAL))
-    added = new_quarters(paths, existing)
+    added, tags = plan_partitions(instance, fresh)
     if added:
         instance.add_dynamic_partitions(QUARTAL, added)
-    return existing + added
+    return tags

@@ -5,7 +5,7 @@ import json
 
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from pipelines.ingest.partitions import QUARTAL, full_range_tags, quartal_partitions, quarters_of
+from pipelines.ingest.partitions import plan_partitions, quartal_partitions
 from pipelines.ingest.registry import discover
 from pipelines.jobs import swh_full, swh_ohne_erhebungsboegen
 from pipelines.settings import get_paths
@@ -26,13 +26,11 @@ def raw_files_sensor(context: SensorEvaluationContext):
         return SkipReason("Keine neuen oder geänderten Dateien unter data/raw/.")
     before = json.loads(context.cursor) if context.cursor else {}
     changed = [f for f in discover(get_paths().raw_dir)
-               if f.kind == "erhebungsbogen" and before.get(f.name) != f"{f.size}:{f.mtime}"]
-    existing = list(context.instance.get_dynamic_partitions(QUARTAL))
-    added = [q for q in quarters_of(changed) if q not in existing]
-    quarters = existing + added
+               if before.get(f.name) != f"{f.size}:{f.mtime}"]
+    added, tags = plan_partitions(context.instance, changed)
     context.update_cursor(fingerprint)
     run_key = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-    run = (RunRequest(run_key=run_key, job_name=swh_full.name, tags=full_range_tags(quarters)) if quarters
+    run = (RunRequest(run_key=run_key, job_name=swh_full.name, tags=tags) if tags
            else RunRequest(run_key=run_key, job_name=swh_ohne_erhebungsboegen.name))
     return SensorResult(run_requests=[run],
                         dynamic_partitions_requests=[quartal_partitions.build_add_request(added)] if added else [])
