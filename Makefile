@@ -20,7 +20,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(PY) -m uv pip install -q --python $(PY) -r requirements.lock
+	@$(PY) -m uv pip install -q --python $(PY) --compile-bytecode -r requirements.lock
 	@$(PY) -m uv pip install -q --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 

@@ -42,10 +42,12 @@ def log(text: str) -> None:
     print(text, flush=True)
 
 
-def _checked(result: RunResult, what: str) -> RunResult:
-    if result.returncode != 0 or not result.published:
+def _checked(result: RunResult, what: str, *, publishes: bool = True) -> RunResult:
+    """Exit code 0, and a new publication exactly when one is expected (a run without new files has
+    nothing to do and publishes nothing)."""
+    if result.returncode != 0 or result.published != publishes:
         raise RuntimeError(f"{what}: swh run endete mit Code {result.returncode}, neue Veröffentlichung: "
-                           f"{result.published}. Ausgabe: {result.log}")
+                           f"{result.published} (erwartet: {publishes}). Ausgabe: {result.log}")
     log(f"    {what}: {result.seconds:.1f} s (Start {result.startup_s or 0:.1f} s, "
         f"Schritte {', '.join(f'{k} {v:.1f}' for k, v in result.steps.items() if v >= 1)})")
     return result
@@ -71,7 +73,7 @@ def full_and_incremental(raw: Path, n_full: int, n_incremental: int) -> tuple[di
     for i in range(n_full):
         data_dir = fresh_data_dir(f"scale1_full{i}", raw)
         full.append(_checked(run_swh(data_dir, "full"), f"Vollständiger Lauf {i + 1}/{n_full}"))
-    unchanged = _checked(run_swh(data_dir, "unchanged"), "Lauf ohne neue Dateien")
+    unchanged = _checked(run_swh(data_dir, "unchanged"), "Lauf ohne neue Dateien", publishes=False)
     incremental = []
     for i in range(n_incremental):
         corrected = write_correction(data_dir / "raw" / INCREMENTAL_SOURCE, i)

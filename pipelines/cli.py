@@ -68,27 +68,40 @@ def cmd_run(_args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     from dagster import DagsterInstance
 
-    from pipelines.definitions import defs
-    from pipelines.ingest.partitions import prepare_partitions
-    from pipelines.jobs import swh_full, swh_ohne_erhebungsboegen
+    from pipelines.ingest.partitions import QUARTAL
+    from pipelines.ingest.registry import new_files
+    from pipelines.run_plan import plan_run
+
+    def definitions():
+        from pipelines.definitions import defs  # seconds of imports: only when there is something to do
+
+        return defs
 
     print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
     from pipelines import progress
 
     run_log = paths.data_dir / "logs" / f"swh_run_{started_at:%Y%m%dT%H%M%S}.log"
     run_log.parent.mkdir(parents=True, exist_ok=True)
-    progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
-    try:
-        with DagsterInstance.get() as instance, open(run_log, "w", encoding="utf-8") as log, \
-                contextlib.redirect_stdout(log):
-            # one run over the district-quarter partitions that new workbooks fall in (their quarters are
-            # added as partitions first); without a new workbook the Erhebungsbogen step is left out
-            tags = prepare_partitions(instance, paths)
-            job = defs.resolve_job_def(swh_full.name if tags else swh_ohne_erhebungsboegen.name)
-            result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
-                                            run_config={"loggers": {"swh_progress": {}}})
-    finally:
-        progress.OUTPUT = None
+    with DagsterInstance.get() as instance:
+        # only what new input feeds; the quarters of new workbooks become partitions first
+        plan = plan_run(instance, definitions, paths, new_files(paths))
+        print(plan.describe() + "\n")
+        if plan.empty:
+            print(f"Nichts zu tun: die Veröffentlichung unter {paths.marts_dir} ist aktuell "
+                  f"({time.monotonic() - t0:.1f} s).")
+            return 0
+        if plan.added_quarters:
+            instance.add_dynamic_partitions(QUARTAL, plan.added_quarters)
+        progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
+        try:
+            with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                from pipelines.jobs import swh_full
+
+                result = definitions().resolve_job_def(swh_full.name).execute_in_process(
+                    instance=instance, asset_selection=plan.asset_keys, raise_on_error=False, tags=plan.tags,
+                    run_config={"loggers": {"swh_progress": {}}})
+        finally:
+            progress.OUTPUT = None
     print(f"Protokoll (dbt): {run_log}")
     from pipelines.run_summary import summarise_run
 

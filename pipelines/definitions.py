@@ -12,16 +12,14 @@ DuckDB allows one writing process: every job runs in-process, one step at a time
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from pipelines.progress import progress_logger
 from pipelines.ingest.assets import arbeitskalender, erhebungsboegen, raw_files
 from pipelines.ingest.sensors import raw_files_sensor
-from pipelines.jobs import swh_full, swh_ohne_erhebungsboegen
+from pipelines.jobs import swh_full
 from pipelines.publication.checks import build_gate_checks, build_publication_asset
-from pipelines.settings import DBT_PROJECT_DIR, get_paths
+from pipelines.settings import get_paths
 from pipelines.transform.assets import build_dbt_assets, load_manifest, mart_models
-from pipelines.transform.manifest import dbt_executable
 
 _manifest = load_manifest()
 _marts = mart_models(_manifest)
@@ -29,10 +27,8 @@ _marts = mart_models(_manifest)
 defs = Definitions(
     assets=[raw_files, erhebungsboegen, arbeitskalender, build_dbt_assets(_manifest), build_publication_asset(_marts, get_paths)],
     asset_checks=build_gate_checks(_marts, get_paths),
-    jobs=[swh_full, swh_ohne_erhebungsboegen],
+    jobs=[swh_full],
     sensors=[raw_files_sensor],
-    resources={"dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
-                                     dbt_executable=dbt_executable())},
     executor=in_process_executor,
     loggers={"swh_progress": progress_logger},
 )

@@ -1,15 +1,9 @@
-"""The jobs: everything, and everything but the partitioned Erhebungsbogen step (for a data directory
-that holds no workbook yet, where there is no district-quarter to run)."""
+"""The job: everything, as one run. ``swh run`` and the sensor launch it with the assets of their plan
+(pipelines/run_plan.py): what new input feeds, over the district-quarter partitions of new workbooks."""
 
 from dagster import AssetSelection, define_asset_job
-
-from pipelines.ingest.assets import erhebungsboegen
 
 swh_full = define_asset_job(
     "swh_full", selection=AssetSelection.all(),
     description="Alles: Eingang laden, Kennzahlen und Ressourcen berechnen, prüfen, veröffentlichen. "
-                "Läuft als ein Lauf über alle Bezirks-Quartals-Partitionen.")
-
-swh_ohne_erhebungsboegen = define_asset_job(
-    "swh_ohne_erhebungsboegen", selection=AssetSelection.all() - AssetSelection.assets(erhebungsboegen),
-    description="Alles außer den Erhebungsbögen: solange noch kein Erhebungsbogen eingegangen ist.")
+                "swh run und der Sensor starten davon nur, was neue Dateien speisen.")

@@ -42,7 +42,8 @@ def summarise_run(result, paths: Paths, started_at: datetime, seconds: float) ->
     evaluations = result.get_asset_check_evaluations()
     gate_blocked = any(e.check_name == CHECK_NAME and not e.passed and e.severity == AssetCheckSeverity.ERROR
                        for e in evaluations)
-    dbt_test_failures = [e for e in evaluations if not e.passed and e.check_name != CHECK_NAME]
+    dbt_tests = [o.asset_observation_data.asset_observation.metadata for o in result.get_asset_observation_events()]
+    dbt_tests = [m for m in dbt_tests if "dbt_tests" in m]
     published = [m for m in result.get_asset_materialization_events() if m.asset_key == PUBLICATION_KEY]
 
     rejected = _rejected_files(paths, started_at)
@@ -57,12 +58,17 @@ def summarise_run(result, paths: Paths, started_at: datetime, seconds: float) ->
         print("Plausibilitätsprüfung (Great Expectations):")
         for line in gate_text.splitlines()[:MAX_GATE_LINES_SHOWN]:
             print(f"    {line}")
-    for e in dbt_test_failures:
-        print(f"dbt-Test nicht bestanden: {e.asset_key.to_user_string()} / {e.check_name}")
     if failed_steps:
         print(f"Fehlgeschlagene Schritte: {', '.join(failed_steps)}")
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE" and event.event_specific_data.error:
+                for line in event.event_specific_data.error.message.strip().splitlines()[:MAX_GATE_LINES_SHOWN]:
+                    print(f"    {line}")
 
-    print(f"Prüfungen: {sum(e.passed for e in evaluations)} von {len(evaluations)} bestanden.")
+    n_tests = sum(m["dbt_tests"].value for m in dbt_tests)
+    n_passed = sum(m["dbt_tests_bestanden"].value for m in dbt_tests)
+    print(f"Prüfungen: Plausibilität (Great Expectations) {sum(e.passed for e in evaluations)} von "
+          f"{len(evaluations)} bestanden, dbt-Tests {n_passed} von {n_tests} bestanden.")
     if published:
         meta = published[-1].materialization.metadata
         print(f"Veröffentlicht nach {paths.marts_dir}:")

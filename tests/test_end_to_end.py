@@ -72,7 +72,7 @@ def test_workbooks_were_loaded_per_district_quarter_partition(env, first_run):
 
     with DagsterInstance.get() as instance:  # the instance of swh run (DAGSTER_HOME), also shown by make ui
         assert list(instance.get_dynamic_partitions("quartal")) == [f"{DEMO_YEAR}Q{q}" for q in (1, 2, 3, 4)]
-        done = instance.get_materialized_partitions(AssetKey(["raw", "erhebungsbogen_raeumungsklagen"]))
+        done = instance.get_materialized_partitions(AssetKey(["raw", "erhebungsboegen"]))
     assert done == {f"{b:02d}|{DEMO_YEAR}Q{q}" for b in range(1, 13) for q in (1, 2, 3, 4)}
 
 
@@ -99,17 +99,38 @@ def test_rejected_demo_file_has_report_and_is_named(env, first_run):
         assert path in out
 
 
-def test_unchanged_rerun_reads_nothing_again_and_publishes(env, first_run):
+def test_unchanged_rerun_has_nothing_to_do(env, first_run):
     with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
         files_before = con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0]
     before = (env / "marts" / "current").resolve()
-    indicators_before = published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL")
     code, out = _run()
     assert code == 0, out
+    assert "Nichts zu tun" in out and "▶" not in out   # no Dagster run at all
     with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM raw.file_registry").fetchall()[0][0] == files_before
-    assert (env / "marts" / "current").resolve() != before  # a new publication ...
-    assert published(env, "SELECT * FROM mart_indicators_quarterly ORDER BY ALL") == indicators_before  # same figures
+    assert (env / "marts" / "current").resolve() == before  # the publication stays
+
+
+def test_corrected_workbook_rebuilds_only_what_it_feeds(env, first_run):
+    """A district corrects one home visit date: the indicators are rebuilt and published, the KLR
+    resources are neither rebuilt nor checked again, and the published resources stay the same."""
+    resources_before = published(env, "SELECT * FROM mart_resources_yearly ORDER BY ALL")
+    source = next((env / "raw").rglob(f"erhebungsbogen_03_{DEMO_YEAR}Q3.xlsx"))
+    corrected = env / "raw" / "nachlieferung" / f"erhebungsbogen_03_{DEMO_YEAR}Q3_korrektur.xlsx"
+    corrected.parent.mkdir(exist_ok=True)
+    _write_corrected_copy(source, corrected)
+    before = (env / "marts" / "current").resolve()
+    code, out = _run()
+    assert code == 0, out
+    assert "alles neu" not in out and "marts/mart_indicators_quarterly" in out
+    assert "marts/mart_resources_yearly" not in out and "int_klr" not in out
+    assert "Plausibilität (Great Expectations) 5 von 5 bestanden" in out   # the 5 marts the workbook feeds
+    assert (env / "marts" / "current").resolve() != before
+    assert published(env, "SELECT * FROM mart_resources_yearly ORDER BY ALL") == resources_before
+    with duckdb.connect(str(env / "warehouse.duckdb"), read_only=True) as con:
+        status = con.sql("SELECT status FROM marts.mart_submission_history WHERE file_path LIKE "
+                         "'nachlieferung/%korrektur.xlsx'").fetchall()
+    assert status == [("accepted",)]
 
 
 def test_bad_resubmission_changes_no_published_figure(env, first_run):
@@ -130,6 +151,21 @@ def test_bad_resubmission_changes_no_published_figure(env, first_run):
     assert report.exists()
     text = report.read_text(encoding="utf-8")
     assert "Raeumungsklagen" in text and "Zeile" in text and "Erwartet" in text
+
+
+def _write_corrected_copy(source: Path, target: Path) -> None:
+    """Same workbook with the first home visit of one case a day later (still valid)."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(source)
+    ws = wb["Raeumungsklagen"]
+    header = [c.value for c in ws[1]]
+    i1, i2 = header.index("Hausbesuch 1"), header.index("Hausbesuch 2")
+    row = next(r for r in ws.iter_rows(min_row=2) if isinstance(r[i1].value, dt.datetime) and r[i2].value is None)
+    row[i1].value = row[i1].value + dt.timedelta(days=1)
+    wb.save(target)
 
 
 def _write_broken_copy(source: Path, target: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import polars as pl
 
@@ -26,46 +27,72 @@ def _as_text(s: pl.Series) -> pl.Series:
     return t.set(t == "", None) if t.len() else t
 
 
-def _given(s: pl.Series) -> pl.Series:
-    if s.dtype == pl.String:
-        return s.str.strip_chars().fill_null("") != ""
-    return s.is_not_null()
+def _text_expr(text: pl.Expr) -> pl.Expr:
+    """``_as_text`` inside a query: blanks removed, empty text null."""
+    return pl.when(text.str.strip_chars() != "").then(text.str.strip_chars())
+
+
+def _false(s: pl.Series) -> pl.Series:
+    return pl.Series(s.name, [False] * s.len(), pl.Boolean)
+
+
+_DATE_MIDNIGHT = r"^(\S+)[ T]00:00(:00(\.0+)?)?$"
+_DATE_GERMAN = r"^\d{1,2}\.\d{1,2}\.\d{4}$"
+_DATE_ISO = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def parse_date_text(s: pl.Series, clean: Callable[[pl.Expr], pl.Expr] | None = None) -> tuple[pl.Series, pl.Series]:
+    """:func:`parse_date` of a text column in one query, each step computed once; ``clean`` first
+    rewrites the text (the reader of a workbook turns a date cell with a time of day into the day)."""
+    v = pl.col("v") if clean is None else clean(pl.col("v"))
+    t = pl.col("t")
+    out = (
+        s.cast(pl.String, strict=False).alias("v").to_frame().lazy()
+        .select(v.alias("v"))
+        # a date cell read as text may carry a midnight time part
+        .select(_text_expr(pl.col("v")).str.replace(_DATE_MIDNIGHT, "$1").alias("t"),
+                (pl.col("v").str.strip_chars().fill_null("") != "").alias("given"))
+        # strptime is lenient about some single-digit forms; insist on the documented shapes
+        .select(pl.coalesce(
+            pl.when(t.str.contains(_DATE_GERMAN)).then(t.str.strptime(pl.Date, "%d.%m.%Y", strict=False)),
+            pl.when(t.str.contains(_DATE_ISO)).then(t.str.strptime(pl.Date, "%Y-%m-%d", strict=False))).alias("p"),
+            "given")
+        .select("p", (pl.col("given") & pl.col("p").is_null()).alias("i"))
+        .collect()
+    )
+    return out.get_column("p").alias(s.name), out.get_column("i").alias(s.name)
 
 
 def parse_date(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Real spreadsheet dates, ``TT.MM.JJJJ`` or ``JJJJ-MM-TT`` (also with a 00:00:00 time part)."""
     if s.dtype == pl.Date:
-        return s, pl.Series(s.name, [False] * s.len(), pl.Boolean)
+        return s, _false(s)
     if isinstance(s.dtype, pl.Datetime):
-        return s.dt.date(), pl.Series(s.name, [False] * s.len(), pl.Boolean)
-    t = _as_text(s)
-    # a date cell read as text may carry a midnight time part
-    t = t.str.replace(r"^(\S+)[ T]00:00(:00(\.0+)?)?$", "$1")
-    german = t.str.strptime(pl.Date, "%d.%m.%Y", strict=False)
-    iso = t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    # strptime is lenient about some single-digit forms; insist on the documented shapes
-    german = german.set(~t.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{4}$").fill_null(False), None)
-    iso = iso.set(~t.str.contains(r"^\d{4}-\d{2}-\d{2}$").fill_null(False), None)
-    parsed = german.fill_null(iso).alias(s.name)
-    invalid = (_given(s) & parsed.is_null()).alias(s.name)
-    return parsed, invalid
+        return s.dt.date(), _false(s)
+    parsed, invalid = parse_date_text(s)
+    if s.dtype != pl.String:  # a value is given where the cell is not empty
+        invalid = s.is_not_null() & parsed.is_null()
+    return parsed, invalid.alias(s.name)
 
 
-_YES = {"ja", "x"}
-_NO = {"nein"}
+_YES = ["ja", "x"]
+_NO = ["nein"]
 
 
 def parse_yesno(s: pl.Series) -> tuple[pl.Series, pl.Series]:
     """``ja``/``nein`` in any case, ``x`` = ja, empty = not given (null)."""
     if s.dtype == pl.Boolean:
-        return s, pl.Series(s.name, [False] * s.len(), pl.Boolean)
-    t = _as_text(s).str.to_lowercase()
-    parsed = (
-        pl.when(t.is_in(list(_YES))).then(True).when(t.is_in(list(_NO))).then(False).otherwise(None)
+        return s, _false(s)
+    t = pl.col("t")
+    out = (
+        s.cast(pl.String, strict=False).alias("v").to_frame().lazy()
+        .select(_text_expr(pl.col("v")).str.to_lowercase().alias("t"))
+        .select(pl.when(t.is_in(_YES)).then(True).when(t.is_in(_NO)).then(False).otherwise(None).alias("p"),
+                t.is_not_null().alias("given"))
+        .select("p", (pl.col("given") & pl.col("p").is_null()).alias("i"))
+        .collect()
     )
-    out = pl.select(parsed.alias(s.name)).to_series()
-    invalid = (t.is_not_null() & out.is_null()).alias(s.name)
-    return out, invalid
+    return out.get_column("p").alias(s.name), out.get_column("i").alias(s.name)
 
 
 def _normalise_name(name: str) -> str:

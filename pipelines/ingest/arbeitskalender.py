@@ -10,7 +10,9 @@ the arrival day (day 0).
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -34,22 +36,27 @@ def load_arbeitskalender_settings(settings_path: Path | None = None) -> dict[str
     """Read the settings seed (columns einstellung, wert); raise ValueError in German on bad values."""
     path = settings_path or SETTINGS_FILE
     with open(path, encoding="utf-8", newline="") as f:
-        raw = {r["einstellung"].strip(): (r["wert"] or "").strip() for r in csv.DictReader(f)}
+        return _parse_settings(f.read(), path.name)
+
+
+def _parse_settings(text: str, file_name: str) -> dict[str, bool | int]:
+    raw = {r["einstellung"].strip(): (r["wert"] or "").strip()
+           for r in csv.DictReader(io.StringIO(text, newline=""))}
     settings: dict[str, bool | int] = {}
     for name in _BOOL_SETTINGS:
         value = raw.get(name, "").lower()
         if value not in _TRUE | _FALSE:
-            raise ValueError(f"{path.name}: Einstellung {name!r} hat den Wert {raw.get(name)!r}; "
+            raise ValueError(f"{file_name}: Einstellung {name!r} hat den Wert {raw.get(name)!r}; "
                              f"erwartet true oder false.")
         settings[name] = value in _TRUE
     for name in _INT_SETTINGS:
         value = raw.get(name, "")
         if not value.isdigit():
-            raise ValueError(f"{path.name}: Einstellung {name!r} hat den Wert {raw.get(name)!r}; "
+            raise ValueError(f"{file_name}: Einstellung {name!r} hat den Wert {raw.get(name)!r}; "
                              f"erwartet eine Jahreszahl.")
         settings[name] = int(value)
     if settings["erstes_jahr"] > settings["letztes_jahr"]:
-        raise ValueError(f"{path.name}: erstes_jahr {settings['erstes_jahr']} liegt nach "
+        raise ValueError(f"{file_name}: erstes_jahr {settings['erstes_jahr']} liegt nach "
                          f"letztes_jahr {settings['letztes_jahr']}.")
     return settings
 
@@ -66,7 +73,26 @@ def build_arbeitskalender(start_year: int, end_year: int, settings_path: Path | 
     if start_year > end_year:
         raise ValueError(f"Startjahr {start_year} liegt nach Endjahr {end_year}.")
     _check_holidays_version()
-    settings = load_arbeitskalender_settings(settings_path)
+    return _build(start_year, end_year, load_arbeitskalender_settings(settings_path))
+
+
+def cached_arbeitskalender(start_year: int, end_year: int, settings_path: Path | None = None) -> pl.DataFrame:
+    """:func:`build_arbeitskalender`, built once per process for the same years and the same contents of
+    the settings file (read on every call, so an edited file takes effect at once). The frame is shared
+    between callers: do not modify it in place."""
+    path = settings_path or SETTINGS_FILE
+    return _cached_calendar(Path(path).read_bytes(), path.name, start_year, end_year)
+
+
+@lru_cache(maxsize=8)
+def _cached_calendar(settings: bytes, file_name: str, start_year: int, end_year: int) -> pl.DataFrame:
+    if start_year > end_year:
+        raise ValueError(f"Startjahr {start_year} liegt nach Endjahr {end_year}.")
+    _check_holidays_version()
+    return _build(start_year, end_year, _parse_settings(settings.decode("utf-8"), file_name))
+
+
+def _build(start_year: int, end_year: int, settings: dict[str, bool | int]) -> pl.DataFrame:
     feiertage = holidays.Germany(subdiv="BE", years=range(start_year, end_year + 1), language="de")
     feiertag_frame = pl.DataFrame(
         {"datum": list(feiertage.keys()), "feiertag_name": list(feiertage.values())},

@@ -13,33 +13,53 @@ Decisions beyond the contract (thresholds in ``dbt_project/seeds/erhebungsbogen_
 - a header naming personal data is matched as a whole word or as part of a compound word
   (``Mietername``, ``Telefonnummer``), also among the Feld values of ``Meta``;
 - working days come from the shared Berlin calendar (pipelines.ingest.arbeitskalender).
+
+Why it is built the way it is: a workbook costs a fixed amount of work, not work per row, and every
+polars call has a fixed cost (tens of microseconds). So the workbook is parsed at once: the cells of
+all date columns of all sheets (and Meta's Stand) form one column, the text cells another, both
+parsed in one query; yes/no, Ergebnis and Nr columns are pooled likewise. Cells in the shape they
+usually have (a date cell as calamine spells it, ``ja``/``nein``, an Ergebnis as printed on the
+form, a plain number) are recognised on that pass and give exactly what the general parsers
+(:mod:`pipelines.common.parsing`) give them; any other spelling sends the whole pool through the
+general parser. Every check is then a boolean mask over the parsed columns (numpy; a missing date
+never matches, as in a polars filter), and the German problem is written only for the rows it flags,
+with the value it shows formatted for those rows only. Rule parameters and the working-day calendar
+are cached by the contents of their seed files, and the Fall-IDs of both case sheets are hashed in
+one DuckDB call. Meta's few Feld names are normalised in Python where they are plain ASCII (the
+same result as polars), as the rest of the Meta rows are checked one by one.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cache, lru_cache
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import polars as pl
 
-from pipelines.common.bezirke import read_seed
+from pipelines.common import bezirke
 from pipelines.common.parsing import (
     BEZIRK_EXPECTED,
     DATE_EXPECTED,
     YESNO_EXPECTED,
     normalise_bezirk,
     normalise_header,
-    parse_date,
+    parse_date_text,
     parse_yesno,
 )
-from pipelines.common.problems import FEHLER, WARNUNG, Problems
-from pipelines.common.pseudonym import hash_case_keys
-from pipelines.ingest.arbeitskalender import build_arbeitskalender
+from pipelines.common.problems import FEHLER, WARNUNG, Problems, Severity
+from pipelines.common.pseudonym import hash_trimmed_case_keys
+from pipelines.ingest.arbeitskalender import cached_arbeitskalender
 from pipelines.ingest.erhebungsbogen_form import (
     CASE_SHEETS,
+    DATA_SHEETS,
     ERGEBNIS_WERTE,
     FORM_VERSION,
     META_FIELDS,
@@ -52,7 +72,7 @@ from pipelines.ingest.erhebungsbogen_form import (
     Column,
     Sheet,
 )
-from pipelines.ingest.raw_tables import DDL, columns
+from pipelines.ingest.raw_tables import DDL, LOADER_COLUMNS, columns
 from pipelines.ingest.read_result import ReadResult
 
 KIND = "erhebungsbogen"
@@ -69,16 +89,23 @@ _FILE_NAME = re.compile(r"erhebungsbogen_(\d{1,2})_(\d{4})q([1-4])", re.IGNORECA
 _INT = r"^\s*\d+(\.0+)?\s*$"
 _PL_TYPES = {"VARCHAR": pl.String, "INTEGER": pl.Int32, "BIGINT": pl.Int64, "DATE": pl.Date,
              "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64}
+_DAY = "%d.%m.%Y"
 
 
 def _fmt(d: date) -> str:
-    return d.strftime("%d.%m.%Y")
+    return d.strftime(_DAY)
 
 
 def pruefregeln() -> dict[str, int]:
-    """The check thresholds (parameters as data); a broken parameter file is a configuration error."""
+    """The check thresholds (parameters as data); a broken parameter file is a configuration error.
+    The seed is read on every call and parsed once per content (an edited file counts at once)."""
+    return dict(_parse_pruefregeln((bezirke.PARAMETERS_DIR / PRUEFREGELN_SEED).read_bytes()))
+
+
+@lru_cache(maxsize=8)
+def _parse_pruefregeln(content: bytes) -> dict[str, int]:
     rules = {}
-    for r in read_seed(PRUEFREGELN_SEED):
+    for r in csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")):
         value = (r["wert"] or "").strip()
         if not value.isdigit():
             raise ValueError(f"{PRUEFREGELN_SEED}: Regel {r['regel']!r} hat den Wert {value!r}; "
@@ -91,29 +118,45 @@ def pruefregeln() -> dict[str, int]:
 
 
 def raw_schema(table: str) -> dict[str, pl.DataType]:
-    """polars dtypes of a raw table's columns (without file_id), from the raw-layer DDL."""
+    """polars dtypes of a raw table's columns (without the loader's file_id, seen_at), from the raw-layer DDL."""
+    return dict(_raw_schema(table))
+
+
+@cache
+def _raw_schema(table: str) -> dict[str, pl.DataType]:
     schema = {}
     for line in DDL[table].strip().splitlines():
         parts = line.split("--")[0].split()
-        if parts and parts[0].strip('"') != "file_id":
+        if parts and parts[0].strip('"') not in LOADER_COLUMNS:
             schema[parts[0].strip('"')] = _PL_TYPES[parts[1].rstrip(",")]
-    assert list(schema) == columns(table)[1:], table
+    assert list(schema) == [c for c in columns(table) if c not in LOADER_COLUMNS], table
     return schema
 
 
-def _conform(frame: pl.DataFrame | None, table: str) -> pl.DataFrame:
-    schema = raw_schema(table)
-    if frame is None:
-        return pl.DataFrame(schema=schema)
-    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+def _empty_table(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=_raw_schema(table))
 
 
 # --- personal data -------------------------------------------------------------------------------
 
+def _header_key(header: object) -> str:
+    """normalise_header, remembered for text headers (the same few dozen in every workbook)."""
+    return _text_header_key(header) if header is None or isinstance(header, str) else normalise_header(header)
+
+
+@lru_cache(maxsize=4096)
+def _text_header_key(header: str | None) -> str:
+    return normalise_header(header)
+
+
 def personal_term(header: object) -> str | None:
     """The personal-data term a header (or Meta Feld) names, or None. Whole words, and words that
     start or end with the term (German compounds: Mietername, Wohnadresse, Telefonnummer)."""
-    text = normalise_header(header)
+    return _personal_term(_header_key(header))
+
+
+@lru_cache(maxsize=4096)
+def _personal_term(text: str) -> str | None:
     if not text:
         return None
     words = re.split(r"[^\w]+", text)
@@ -131,7 +174,8 @@ def personal_term(header: object) -> str | None:
 
 @dataclass
 class _Grid:
-    """One sheet as text: the header cells and the data rows below them (``_row`` = spreadsheet row)."""
+    """One sheet as text: the header cells and the data rows below them (cells ``c0``, ``c1`` …;
+    the first data row is spreadsheet row ``header_row + 1``)."""
 
     name: str
     header_row: int | None
@@ -142,29 +186,44 @@ class _Grid:
 def _load_grid(reader: fastexcel.ExcelReader, name: str, n_rows: int | None = None) -> _Grid:
     sheet = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string",
                               whitespace_as_null=True, skip_whitespace_tail_rows=True)
-    frame = pl.DataFrame(sheet.to_polars())
-    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-    cells = frame.columns
-    frame = frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
-    filled = frame.filter(pl.any_horizontal(pl.col(cells).is_not_null())) if cells else frame.clear()
-    if filled.is_empty():
-        return _Grid(name, None, [], frame.select("_row").clear())
-    header_row = filled["_row"][0]
-    headers = list(filled.row(0)[1:])
-    return _Grid(name, header_row, headers, frame.filter(pl.col("_row") > header_row))
+    frame = pl.DataFrame(sheet)
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    first = _first_filled_row(frame)
+    if first is None:
+        return _Grid(name, None, [], frame.clear())
+    return _Grid(name, first + 1, list(frame.row(first)), frame.slice(first + 1))
 
 
-def _resolve(grid: _Grid, cols: tuple[Column, ...], problems: Problems) -> tuple[pl.DataFrame, set[str]]:
-    """Find the form's columns by header (trimmed, case-insensitive, any order) and return the data
-    rows with one text column per form field (null where the column is missing), plus ``_row``, and
-    the fields found. Completely empty rows (over the form's columns) are dropped."""
-    wanted = {normalise_header(c.header): c for c in cols}
+def _load_headers(reader: fastexcel.ExcelReader, name: str) -> _Grid:
+    """Only the header cells of a sheet (the first filled row within the first 100): usually row 1."""
+    grid = _load_grid(reader, name, 1)
+    return grid if grid.header_row is not None else _load_grid(reader, name, 100)
+
+
+def _first_filled_row(frame: pl.DataFrame) -> int | None:
+    """Index of the first row with any cell, or None (the headers are usually in the first row)."""
+    if frame.width == 0 or frame.height == 0:
+        return None
+    if any(v is not None for v in frame.row(0)):
+        return 0
+    return frame.select(pl.any_horizontal(pl.all().is_not_null()).arg_true().first()).item()
+
+
+@cache
+def _wanted(cols: tuple[Column, ...]) -> dict[str, Column]:
+    return {normalise_header(c.header): c for c in cols}
+
+
+def _match_columns(grid: _Grid, cols: tuple[Column, ...], problems: Problems) -> dict[str, str]:
+    """Find the form's columns by header (trimmed, case-insensitive, any order): field -> cell.
+    Reports unknown, duplicate, unnamed-but-filled and missing columns."""
+    wanted = _wanted(cols)
     found: dict[str, str] = {}
     for i, header in enumerate(grid.headers):
-        key = normalise_header(header)
+        key = _header_key(header)
         cell = f"c{i}"
         if not key:
-            if grid.data[cell].is_not_null().any():
+            if grid.data.get_column(cell).null_count() < grid.data.height:
                 problems.warning("Die Spalte hat keine Überschrift, enthält aber Werte; sie wird ignoriert.",
                                  sheet=grid.name, row=grid.header_row, column=f"Spalte {i + 1}",
                                  expected="eine Überschrift aus dem Formular")
@@ -189,87 +248,189 @@ def _resolve(grid: _Grid, cols: tuple[Column, ...], problems: Problems) -> tuple
             problems.warning("Spalte fehlt; ihre Werte gelten als nicht angegeben.", sheet=grid.name,
                              row=grid.header_row, column=c.header,
                              expected=f"eine Spalte mit der Überschrift '{c.header}'")
-    fields = [c.field for c in cols]
-    data = grid.data.select(
-        "_row", *[(pl.col(found[f]) if f in found else pl.lit(None, pl.String)).alias(f) for f in fields])
-    return data.filter(pl.any_horizontal(pl.col(fields).is_not_null())), set(found)
+    return found
 
 
-# --- column parsing ------------------------------------------------------------------------------
-
-def _parse_dates(text: pl.Series) -> tuple[pl.Series, pl.Series]:
-    # a real date cell arrives as 'JJJJ-MM-TT hh:mm:ss'; a time of day does not change the day
-    cleaned = text.str.replace(r"^\s*(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*$", "$1")
-    return parse_date(cleaned)
+def _repeat(value: object, dtype: pl.DataType, n: int) -> pl.Series:
+    return _unit(value, dtype).new_from_index(0, n)
 
 
-def _parse_int(text: pl.Series) -> tuple[pl.Series, pl.Series]:
-    ok = text.str.contains(_INT).fill_null(False)
-    parsed = text.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    parsed = parsed.set(~ok, None).alias(text.name)
-    return parsed, (text.is_not_null() & ~ok).alias(text.name)
+def _unit(value: object, dtype: pl.DataType) -> pl.Series:
+    """A one-value column (remembered: district, year, quarter … repeat from workbook to workbook)."""
+    return _cached_unit(type(value), value, dtype)
 
 
-def _normalised(text: pl.Series) -> pl.Series:
+@lru_cache(maxsize=256)
+def _cached_unit(kind: type, value: object, dtype: pl.DataType) -> pl.Series:
+    return pl.Series([value], dtype=dtype)
+
+
+@dataclass
+class _Rows:
+    """The form's columns of one sheet as found (text; an all-null column where a column is missing),
+    without the rows that are empty over all of them; ``rows`` holds the spreadsheet row numbers."""
+
+    grid: _Grid
+    cols: tuple[Column, ...]
+    found: dict[str, str]
+    rows: pl.Series
+    raw: dict[str, pl.Series]
+
+    @classmethod
+    def of(cls, grid: _Grid, cols: tuple[Column, ...], found: dict[str, str]) -> _Rows:
+        n = grid.data.height
+        raw = {c.field: grid.data.get_column(found[c.field]) if c.field in found else _repeat(None, pl.String, n)
+               for c in cols}
+        rows = pl.Series("_row", np.arange(grid.header_row + 1, grid.header_row + 1 + n, dtype=np.int64))
+        # a row counts when any form column has a value; a column without gaps settles it at once
+        if n and all(raw[f].null_count() for f in found):
+            keep = pl.DataFrame([s.alias(f) for f, s in raw.items()]).select(
+                pl.any_horizontal(pl.all().is_not_null())).to_series()
+            rows, raw = rows.filter(keep), {f: s.filter(keep) for f, s in raw.items()}
+        return cls(grid, cols, found, rows, raw)
+
+    @property
+    def height(self) -> int:
+        return self.rows.len()
+
+
+# --- parsing the workbook ------------------------------------------------------------------------
+
+_DATE_CELL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_ERGEBNIS = {normalise_header(v): v for v in ERGEBNIS_WERTE}
+_ERGEBNIS_OLD = pl.Series(list(_ERGEBNIS), dtype=pl.String)
+_ERGEBNIS_NEW = pl.Series(list(_ERGEBNIS.values()), dtype=pl.String)
+_STANDARD_NUMBERS = [n for n, _ in ZUGANG_STANDARDS]
+_BLANKS = re.compile(r"[\t\n\x0b\x0c\r ]+")  # the ASCII blanks of Unicode White_Space (\s in polars)
+_ASCII_WHITE_SPACE = "\t\n\x0b\x0c\r "
+
+
+def _normalised(text: pl.Expr) -> pl.Expr:
     """normalise_header for a whole column: blanks collapsed and trimmed, case ignored."""
     return text.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
 
 
-_ERGEBNIS = {normalise_header(v): v for v in ERGEBNIS_WERTE}
+def _day_of_cell(text: pl.Expr) -> pl.Expr:
+    # a real date cell arrives as 'JJJJ-MM-TT hh:mm:ss'; a time of day does not change the day
+    return text.str.replace(r"^\s*(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*$", "$1")
 
 
-def _parse_choice(text: pl.Series) -> tuple[pl.Series, pl.Series]:
-    key = _normalised(text)
-    parsed = key.replace_strict(_ERGEBNIS, default=None, return_dtype=pl.String).alias(text.name)
-    return parsed, (text.is_not_null() & parsed.is_null()).alias(text.name)
+def _parse_dates(text: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(parsed, invalid) of date text as read by calamine."""
+    return parse_date_text(text, _day_of_cell)
 
 
-def _parse_columns(data: pl.DataFrame, found: set[str], cols: tuple[Column, ...], sheet: str,
-                   problems: Problems) -> pl.DataFrame:
-    """Parse every column by its type; invalid values and empty required values are errors.
-    Returns ``_row``, the original text as ``<field>__text`` and the parsed ``<field>``."""
-    out = [data["_row"]]
-    for c in cols:
-        text = data[c.field]
-        if c.type == "date":
-            parsed, invalid = _parse_dates(text)
-            message, expected = "Ungültiges Datum.", DATE_EXPECTED
-        elif c.type == "yesno":
-            parsed, invalid = parse_yesno(text)
-            message, expected = "Ungültige Ja/Nein-Angabe.", YESNO_EXPECTED
-        elif c.type == "choice":
-            parsed, invalid = _parse_choice(text)
-            message, expected = "Unzulässiger Wert.", "einer der Werte " + ", ".join(f"'{v}'" for v in c.choices)
-        elif c.type == "int":
-            parsed, invalid = _parse_int(text)
-            message, expected = "Keine ganze Zahl.", "eine ganze Zahl"
-        else:
-            parsed = text.str.strip_chars()
-            invalid = pl.Series(c.field, [False] * text.len(), pl.Boolean)
-            message = expected = ""
-        frame = pl.DataFrame([data["_row"], text.alias("value"), invalid.alias("invalid")])
-        problems.add_rows(FEHLER, frame.filter("invalid"), message=message, expected=expected, sheet=sheet,
-                          column=c.header, value_col="value")
-        if c.required and c.field in found:  # a missing column is reported once, not per row
-            problems.add_rows(FEHLER, frame.filter(pl.col("value").is_null()), message="Pflichtangabe fehlt.",
-                              expected=f"einen Wert in der Spalte '{c.header}'", sheet=sheet,
-                              column=c.header, value_col="value")
-        if c.type == "date":  # show a parsed date as the user sees it, not as calamine spells it
-            text = pl.select(pl.coalesce(parsed.dt.strftime("%d.%m.%Y"), text)).to_series()
-        out += [text.alias(f"{c.field}__text"), parsed.alias(c.field)]
-    return pl.DataFrame(out)
+def _parse_choice(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """An Ergebnis in any case, blanks collapsed."""
+    out = (raw.alias("v").to_frame().lazy()
+           .with_columns(_normalised(pl.col("v")).replace_strict(_ERGEBNIS_OLD, _ERGEBNIS_NEW, default=None,
+                                                                 return_dtype=pl.String).alias("p"))
+           .select("p", (pl.col("v").is_not_null() & pl.col("p").is_null()).alias("i"))
+           .collect())
+    return out.get_column("p"), out.get_column("i")
 
 
-def _rows(problems: Problems, severity: str, bad: pl.DataFrame, message: str, expected: str, sheet: str,
-          column: Column, value: pl.Expr | None = None) -> None:
-    """One problem per offending row; ``value`` (default: the column's text) is shown as found."""
-    bad = bad.with_columns((value if value is not None else pl.col(f"{column.field}__text")).alias("_value"))
-    problems.add_rows(severity, bad, message=message, expected=expected, sheet=sheet, column=column.header,
-                      value_col="_value")
+def _parse_int(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A whole number (blanks and a decimal part of zeros allowed)."""
+    ok = pl.col("v").str.contains(_INT).fill_null(False)
+    out = raw.alias("v").to_frame().select(
+        pl.when(ok).then(pl.col("v").str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
+        .alias("p"), (pl.col("v").is_not_null() & ~ok).alias("i"))
+    return out.get_column("p"), out.get_column("i")
 
 
-def _col(sheet: Sheet, field: str) -> Column:
-    return next(c for c in sheet.columns if c.field == field)
+def _meta_keys(feld: pl.Series) -> list[str | None]:
+    """Meta Feld values normalised as polars does (blanks collapsed and trimmed, lower case); for the
+    usual ASCII names in Python, over the handful of Meta rows, as the rest of the Meta checks."""
+    names = feld.to_list()
+    if all(n is None or n.isascii() for n in names):
+        return [None if n is None else _BLANKS.sub(" ", n).strip(_ASCII_WHITE_SPACE).lower() for n in names]
+    return feld.alias("k").to_frame().select(_normalised(pl.col("k"))).to_series().to_list()
+
+
+@dataclass
+class _Parsed:
+    """Per (sheet, field): the parsed column, and where a given value could not be parsed (None: nowhere);
+    ``stand`` is the Meta Stand (date, invalid) when there is one."""
+
+    value: dict[tuple[str, str], pl.Series]
+    invalid: dict[tuple[str, str], pl.Series | None]
+    stand: tuple[date | None, bool] | None
+
+
+def _parse_workbook(sheets: dict[str, _Rows], stand: str | None) -> _Parsed:
+    """Parse every cell of the workbook at once (see the module docstring): the cells of one kind form
+    one column, recognised in their usual shape, else parsed by the general parser, and cut back into
+    the sheets' columns. One query for all dates and texts; yes/no, Ergebnis and Nr by comparison."""
+    parts: dict[str, list[tuple[tuple[str, str], pl.Series]]] = {"date": [], "yesno": [], "choice": [],
+                                                                  "text": [], "int": []}
+    if stand is not None:
+        parts["date"].append(((META_SHEET, "Stand"), pl.Series([stand], dtype=pl.String)))
+    for name, rows in sheets.items():
+        for c in rows.cols:
+            parts[c.type].append(((name, c.field), rows.raw[c.field]))
+    dates, texts = _pool(parts["date"]), _pool(parts["text"])
+    n = max(dates.len(), texts.len())
+    out = pl.DataFrame([_pad(dates, n).alias("d"), _pad(texts, n).alias("t")]).select(
+        pl.col("d").str.contains(_DATE_CELL).alias("cell"),
+        pl.col("d").str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("day"),
+        pl.col("t").str.strip_chars().alias("t"))
+    value: dict[tuple[str, str], pl.Series] = {}
+    invalid: dict[tuple[str, str], pl.Series | None] = {}
+
+    # dates: every given cell a date cell -> its day (what the general parser makes of it), else the
+    # general parser for all
+    day = out.get_column("day").slice(0, dates.len())
+    if out.get_column("cell").slice(0, dates.len()).sum() == dates.len() - dates.null_count():
+        bad = None if day.null_count() == dates.null_count() else (dates.eq(dates) & day.is_null())
+    else:
+        day, bad = _parse_dates(dates)
+    _cut(parts["date"], day, bad, value, invalid)
+    _cut(parts["text"], out.get_column("t").slice(0, texts.len()), None, value, invalid)
+    # ja/nein as on the form, else the general parser
+    answers = _pool(parts["yesno"])
+    ja = answers == "ja"
+    if ja.sum() + (answers == "nein").sum() == answers.len() - answers.null_count():
+        _cut(parts["yesno"], ja, None, value, invalid)
+    else:
+        _cut(parts["yesno"], *parse_yesno(answers), value, invalid)
+    # an Ergebnis as printed on the form, else the general parser
+    choices = _pool(parts["choice"])
+    if sum((choices == v).sum() for v in ERGEBNIS_WERTE) == choices.len() - choices.null_count():
+        _cut(parts["choice"], choices, None, value, invalid)
+    else:
+        _cut(parts["choice"], *_parse_choice(choices), value, invalid)
+    # a plain whole number, else the general parser
+    numbers = _pool(parts["int"])
+    whole = numbers.cast(pl.Int64, strict=False)
+    if ((whole.cast(pl.String) == numbers) & (whole >= 0)).sum() == numbers.len() - numbers.null_count():
+        _cut(parts["int"], whole, None, value, invalid)
+    else:
+        _cut(parts["int"], *_parse_int(numbers), value, invalid)
+
+    parsed_stand = None
+    if stand is not None:
+        bad = invalid.pop((META_SHEET, "Stand"))
+        parsed_stand = value.pop((META_SHEET, "Stand"))[0], bad is not None and bool(bad[0])
+    return _Parsed(value, invalid, parsed_stand)
+
+
+def _pool(parts: list[tuple[object, pl.Series]]) -> pl.Series:
+    return pl.concat([s for _, s in parts]) if parts else pl.Series([], dtype=pl.String)
+
+
+def _pad(s: pl.Series, n: int) -> pl.Series:
+    return s if s.len() == n else pl.concat([s, _repeat(None, pl.String, n - s.len())])
+
+
+def _cut(parts: list[tuple[tuple[str, str], pl.Series]], value: pl.Series, invalid: pl.Series | None,
+         values: dict, invalids: dict) -> None:
+    """Cut a pooled column back into its parts."""
+    offset = 0
+    for key, part in parts:
+        values[key] = value.slice(offset, part.len())
+        invalids[key] = None if invalid is None else invalid.slice(offset, part.len())
+        offset += part.len()
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -282,6 +443,15 @@ class _Context:
     bezirk_nr: str | None
     year: int | None
     quarter: int | None
+    _working_days: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+
+    def working_days(self, first_year: int, last_year: int) -> np.ndarray:
+        """``arbeitstag_nr`` of every day from 1 January ``first_year`` (once per workbook: the calendar
+        is cached by the contents of its settings file)."""
+        if (first_year, last_year) not in self._working_days:
+            calendar = cached_arbeitskalender(first_year, last_year)
+            self._working_days[(first_year, last_year)] = calendar.get_column("arbeitstag_nr").to_numpy()
+        return self._working_days[(first_year, last_year)]
 
     @property
     def quarter_bounds(self) -> tuple[date, date] | None:
@@ -292,155 +462,325 @@ class _Context:
         return start, date.fromordinal(end.toordinal() - 1)
 
 
-def _check_future(frame: pl.DataFrame, cols: tuple[Column, ...], sheet: str, ctx: _Context) -> None:
-    for c in cols:
+_COLUMNS = {(s.name, c.field): c for s in DATA_SHEETS for c in s.columns}
+
+
+def _col(sheet: Sheet, field_name: str) -> Column:
+    return _COLUMNS[(sheet.name, field_name)]
+
+
+def _joined(*parts: str | pl.Series) -> pl.Series:
+    """Texts and text columns joined row by row (null where a column is null)."""
+    series = [p for p in parts if not isinstance(p, str)]
+    names = iter(range(len(series)))
+    expr = pl.lit("")
+    for p in parts:
+        expr = expr + (pl.lit(p) if isinstance(p, str) else pl.col(f"p{next(names)}"))
+    return pl.DataFrame([s.alias(f"p{i}") for i, s in enumerate(series)]).select(expr).to_series()
+
+
+def _days(s: pl.Series) -> pl.Series:
+    return s.dt.strftime(_DAY).cast(pl.String)
+
+
+def _true(s: pl.Series) -> np.ndarray:
+    """A boolean column as a mask: null counts as false."""
+    return s.cast(pl.Int8).to_numpy() == 1
+
+
+def _is_null(s: pl.Series) -> np.ndarray:
+    return np.isnan(s.eq(s).cast(pl.Int8).to_numpy())
+
+
+def _repeated(s: pl.Series) -> np.ndarray | None:
+    """Rows whose value (not null) appeared in an earlier row, or None when no value repeats."""
+    if s.n_unique() - (s.null_count() > 0) == s.len() - s.null_count():
+        return None
+    return ~s.is_first_distinct().to_numpy() & ~_is_null(s)
+
+
+@lru_cache(maxsize=256)
+def _day(d: date) -> np.datetime64:
+    return np.datetime64(d, "D")
+
+
+Values = Callable[[pl.Series], pl.Series]
+
+
+class _Checks:
+    """One data sheet after parsing, and the problems found in it. A check is a mask over the rows
+    (numpy: a comparison with a missing date is false, as a filter in polars treats null); a problem
+    is written for each flagged row, with the value it shows computed for the flagged rows only."""
+
+    def __init__(self, form: Sheet, rows: _Rows, parsed: _Parsed, ctx: _Context):
+        self.form, self.rows, self.parsed, self.ctx = form, rows, parsed, ctx
+        self.sheet = rows.grid.name
+        self.row_numbers = rows.rows.to_numpy()
+        self._dates: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, field_name: str) -> pl.Series:
+        """The parsed column."""
+        return self.parsed.value[(self.form.name, field_name)]
+
+    def date(self, field_name: str) -> np.ndarray:
+        """A parsed date column as days (NaT where missing)."""
+        if field_name not in self._dates:
+            self._dates[field_name] = self[field_name].to_numpy()
+        return self._dates[field_name]
+
+    def given(self, field_name: str) -> np.ndarray:
+        return ~np.isnat(self.date(field_name))
+
+    def missing(self, field_name: str) -> np.ndarray | None:
+        """Where no value is found (None: found in every row)."""
+        raw = self.rows.raw[field_name]
+        return _is_null(raw) if raw.null_count() else None
+
+    def as_found(self, field_name: str) -> Values:
+        return lambda flagged: self.rows.raw[field_name].filter(flagged)
+
+    def shown(self, field_name: str) -> Values:
+        """The column as the user sees it: a parsed date as TT.MM.JJJJ, other values as found."""
+        if _col(self.form, field_name).type != "date":
+            return self.as_found(field_name)
+
+        def values(flagged: pl.Series) -> pl.Series:
+            frame = pl.DataFrame([self[field_name].filter(flagged).alias("p"),
+                                  self.rows.raw[field_name].filter(flagged).alias("r")])
+            return frame.select(pl.coalesce(pl.col("p").dt.strftime(_DAY), pl.col("r"))).to_series()
+
+        return values
+
+    def flag(self, severity: Severity, mask: np.ndarray | None, message: str, expected: str, column: Column,
+             values: Values) -> None:
+        """One problem per row where ``mask`` is true, showing ``values(mask)``."""
+        if mask is None or not mask.any():
+            return
+        self.rows_problem(severity, self.row_numbers[mask], values(pl.Series(mask)), message, expected, column)
+
+    def rows_problem(self, severity: Severity, rows: np.ndarray, values: pl.Series, message: str, expected: str,
+                     column: Column) -> None:
+        for row, value in zip(rows.tolist(), values.to_list()):  # one turn per problem, not per row
+            self.ctx.problems.add(severity, message, expected=expected, sheet=self.sheet, row=row,
+                                  column=column.header, value=value)
+
+
+_INVALID = {"date": ("Ungültiges Datum.", DATE_EXPECTED), "yesno": ("Ungültige Ja/Nein-Angabe.", YESNO_EXPECTED),
+            "int": ("Keine ganze Zahl.", "eine ganze Zahl")}
+
+
+def _check_values(ch: _Checks) -> None:
+    """Invalid values and empty required values are errors, column by column."""
+    for c in ch.form.columns:
+        if c.type != "text":
+            message, expected = _INVALID.get(c.type) or (
+                "Unzulässiger Wert.", "einer der Werte " + ", ".join(f"'{v}'" for v in c.choices))
+            invalid = ch.parsed.invalid[(ch.form.name, c.field)]
+            ch.flag(FEHLER, None if invalid is None else _true(invalid), message, expected, c, ch.as_found(c.field))
+        if c.required and c.field in ch.rows.found:  # a missing column is reported once, not per row
+            ch.flag(FEHLER, ch.missing(c.field), "Pflichtangabe fehlt.", f"einen Wert in der Spalte '{c.header}'",
+                    c, ch.as_found(c.field))
+
+
+def _check_future(ch: _Checks) -> None:
+    today = _day(ch.ctx.today)
+    for c in ch.form.columns:
         if c.type == "date":
-            _rows(ctx.problems, WARNUNG, frame.filter(pl.col(c.field) > ctx.today),
-                  f"Das Datum liegt in der Zukunft (heute ist der {_fmt(ctx.today)}).",
-                  "ein Datum bis heute", sheet, c)
+            future = ch.date(c.field) > today
+            if future.any():
+                ch.flag(WARNUNG, future, f"Das Datum liegt in der Zukunft (heute ist der {_fmt(ch.ctx.today)}).",
+                        "ein Datum bis heute", c, ch.shown(c.field))
 
 
-def _check_not_before(frame: pl.DataFrame, sheet: Sheet, sheet_name: str, field: str, reference: str,
-                      ctx: _Context, what: str) -> None:
-    col, ref = _col(sheet, field), _col(sheet, reference)
-    _rows(ctx.problems, FEHLER, frame.filter(pl.col(field) < pl.col(reference)),
-          f"{what} liegt vor dem Eingang der Mitteilung ({ref.header}).",
-          f"ein Datum am oder nach dem Eingang der Mitteilung ({ref.header})", sheet_name, col,
-          pl.col(field).dt.strftime("%d.%m.%Y") + " (Eingang: " + pl.col(reference).dt.strftime("%d.%m.%Y") + ")")
+def _check_not_before(ch: _Checks, field_name: str, reference: str, what: str) -> None:
+    early = ch.date(field_name) < ch.date(reference)
+    if not early.any():
+        return
+    col, ref = _col(ch.form, field_name), _col(ch.form, reference)
+    ch.flag(FEHLER, early,
+            f"{what} liegt vor dem Eingang der Mitteilung ({ref.header}).",
+            f"ein Datum am oder nach dem Eingang der Mitteilung ({ref.header})", col,
+            lambda flagged: _joined(_days(ch[field_name].filter(flagged)), " (Eingang: ",
+                                    _days(ch[reference].filter(flagged)), ")"))
 
 
-def _check_case_sheet(frame: pl.DataFrame, sheet: Sheet, sheet_name: str, ctx: _Context) -> None:
+def _check_case_sheet(ch: _Checks) -> None:
     """Rules shared by both case sheets: Fall-ID, arrival vs. Meta quarter, letter dates, future dates."""
-    p = ctx.problems
-    fall, arrival_field = _col(sheet, "fall_id"), sheet.columns[1].field
-    arrival = _col(sheet, arrival_field)
-    dup = frame.filter(pl.col("fall_id").is_not_null()).with_columns(
-        _first=pl.col("_row").min().over("fall_id")).filter(pl.col("_row") != pl.col("_first"))
+    ctx, s = ch.ctx, ch.form
+    fall, arrival_field = _col(s, "fall_id"), s.columns[1].field
+    arrival = _col(s, arrival_field)
+    ids = ch["fall_id"]
+
+    def same_as(flagged: pl.Series) -> pl.Series:
+        first = pl.DataFrame([ch.rows.rows.alias("r"), ids.alias("i")]).select(
+            pl.col("r").min().over("i")).to_series()
+        return _joined("wie in Zeile ", first.filter(flagged).cast(pl.String))
+
     # the Fall-ID itself is not repeated in the report: it must not reach the warehouse
-    _rows(p, FEHLER, dup, "Die Fall-ID kommt in diesem Blatt mehrfach vor (gleiche Fall-ID wie in der "
-          "genannten Zeile).", "jede Fall-ID höchstens einmal je Blatt", sheet_name, fall,
-          pl.lit("wie in Zeile ") + pl.col("_first").cast(pl.String))
+    ch.flag(FEHLER, _repeated(ids),
+            "Die Fall-ID kommt in diesem Blatt mehrfach vor (gleiche Fall-ID wie in der genannten Zeile).",
+            "jede Fall-ID höchstens einmal je Blatt", fall, same_as)
     bounds = ctx.quarter_bounds
+    arrived = ch.date(arrival_field)
     if bounds is not None:
         start, end = bounds
         years_back = ctx.rules["eingang_max_jahre_vor_quartal"]
         oldest = start.replace(year=start.year - years_back)
         quarter = f"{ctx.quarter}. Quartal {ctx.year}"
-        _rows(p, FEHLER, frame.filter(pl.col(arrival_field) > end),
-              f"Der Eingang liegt nach dem Ende des im Blatt {META_SHEET} gemeldeten Quartals ({quarter}); "
-              f"Blatt {META_SHEET} und Eingangsdaten widersprechen sich.",
-              f"ein Eingang bis zum {_fmt(end)} (frühere Quartale sind als Nachträge erlaubt)", sheet_name, arrival)
-        _rows(p, FEHLER, frame.filter(pl.col(arrival_field) < oldest),
-              f"Der Eingang liegt mehr als {years_back} Jahre vor dem gemeldeten Quartal ({quarter}); "
-              f"vermutlich ein Tippfehler oder ein falsches Quartal im Blatt {META_SHEET}.",
-              f"ein Eingang zwischen {_fmt(oldest)} und {_fmt(end)}", sheet_name, arrival)
-        given = frame.filter(pl.col(arrival_field).is_not_null())
-        if given.height and not given[arrival_field].is_between(start, end).any():
-            p.warning(f"Kein Fall in diesem Blatt ist im gemeldeten Quartal ({quarter}) eingegangen; "
-                      f"bitte Jahr und Quartal im Blatt {META_SHEET} prüfen.", sheet=sheet_name,
-                      column=arrival.header, expected=f"Eingänge zwischen {_fmt(start)} und {_fmt(end)}")
-    _check_not_before(frame, sheet, sheet_name, "versand_anschreiben", arrival_field, ctx,
-                      "Der Versand des Anschreibens")
-    _check_late_letter(frame, sheet, sheet_name, arrival_field, ctx)
-    _check_future(frame, sheet.columns, sheet_name, ctx)
+        late, early = arrived > _day(end), arrived < _day(oldest)
+        if late.any():
+            ch.flag(FEHLER, late,
+                    f"Der Eingang liegt nach dem Ende des im Blatt {META_SHEET} gemeldeten Quartals ({quarter}); "
+                    f"Blatt {META_SHEET} und Eingangsdaten widersprechen sich.",
+                    f"ein Eingang bis zum {_fmt(end)} (frühere Quartale sind als Nachträge erlaubt)", arrival,
+                    ch.shown(arrival_field))
+        if early.any():
+            ch.flag(FEHLER, early,
+                    f"Der Eingang liegt mehr als {years_back} Jahre vor dem gemeldeten Quartal ({quarter}); "
+                    f"vermutlich ein Tippfehler oder ein falsches Quartal im Blatt {META_SHEET}.",
+                    f"ein Eingang zwischen {_fmt(oldest)} und {_fmt(end)}", arrival, ch.shown(arrival_field))
+        if ch.given(arrival_field).any() and not ((arrived >= _day(start)) & (arrived <= _day(end))).any():
+            ctx.problems.warning(f"Kein Fall in diesem Blatt ist im gemeldeten Quartal ({quarter}) eingegangen; "
+                                 f"bitte Jahr und Quartal im Blatt {META_SHEET} prüfen.", sheet=ch.sheet,
+                                 column=arrival.header, expected=f"Eingänge zwischen {_fmt(start)} und {_fmt(end)}")
+    _check_not_before(ch, "versand_anschreiben", arrival_field, "Der Versand des Anschreibens")
+    _check_late_letter(ch, arrival_field)
+    _check_future(ch)
 
 
-def _check_late_letter(frame: pl.DataFrame, sheet: Sheet, sheet_name: str, arrival_field: str, ctx: _Context) -> None:
-    """Warn where the letter went out more than ``versand_spaet_arbeitstage`` working days after arrival."""
-    pairs = frame.filter(pl.col("versand_anschreiben") >= pl.col(arrival_field))
-    if pairs.is_empty():
+def _check_late_letter(ch: _Checks, arrival_field: str) -> None:
+    """Warn where the letter went out more than ``versand_spaet_arbeitstage`` working days after arrival.
+
+    Working days are counted in the Berlin calendar from ``jahr_min - eingang_max_jahre_vor_quartal``
+    to next year (a date outside it is not counted: no warning)."""
+    rules = ch.ctx.rules
+    first_year, last_year = rules["jahr_min"] - rules["eingang_max_jahre_vor_quartal"], ch.ctx.today.year + 1
+    if first_year > last_year:
         return
-    first = max(int(pairs[arrival_field].dt.year().min()),
-                ctx.rules["jahr_min"] - ctx.rules["eingang_max_jahre_vor_quartal"])
-    last = min(int(pairs["versand_anschreiben"].dt.year().max()), ctx.today.year + 1)
-    if first > last:
+    arrived, letter = ch.date(arrival_field), ch.date("versand_anschreiben")
+    pairs = letter >= arrived
+    if not pairs.any():
         return
-    cal = build_arbeitskalender(first, last).select("datum", "arbeitstag_nr")
-    limit = ctx.rules["versand_spaet_arbeitstage"]
-    counted = (
-        pairs.join(cal.rename({"datum": arrival_field, "arbeitstag_nr": "_n0"}), on=arrival_field, how="inner")
-        .join(cal.rename({"datum": "versand_anschreiben", "arbeitstag_nr": "_n1"}), on="versand_anschreiben",
-              how="inner")
-        .with_columns(_tage=pl.col("_n1") - pl.col("_n0"))
-        .sort("_row")
-    )
-    _rows(ctx.problems, WARNUNG, counted.filter(pl.col("_tage") > limit),
-          f"Das Anschreiben wurde mehr als {limit} Arbeitstage nach dem Eingang der Mitteilung versandt.",
-          f"ein Versand höchstens {limit} Arbeitstage nach dem Eingang (bitte Datum prüfen)", sheet_name,
-          _col(sheet, "versand_anschreiben"),
-          pl.col("versand_anschreiben").dt.strftime("%d.%m.%Y") + " (" + pl.col("_tage").cast(pl.String)
-          + " Arbeitstage nach Eingang)")
+    try:
+        number = ch.ctx.working_days(first_year, last_year)
+    except Exception:
+        # a configuration error, raised where the calendar is needed: some letter within its years
+        selected = pl.Series(pairs)
+        if (max(ch[arrival_field].filter(selected).dt.year().min(), first_year)
+                <= min(ch["versand_anschreiben"].filter(selected).dt.year().max(), last_year)):
+            raise
+        return
+    day_zero = _day(date(first_year, 1, 1))
+    counted = pairs & (arrived >= day_zero) & (letter <= _day(date(last_year, 12, 31)))
+    days = np.zeros(len(counted), dtype=number.dtype)
+    days[counted] = (number[(letter[counted] - day_zero).astype(np.int64)]
+                     - number[(arrived[counted] - day_zero).astype(np.int64)])
+    limit = rules["versand_spaet_arbeitstage"]
+    late = counted & (days > limit)
+    if not late.any():
+        return
+    flagged = pl.Series(late)
+    ch.rows_problem(WARNUNG, ch.row_numbers[late],
+                    _joined(_days(ch["versand_anschreiben"].filter(flagged)), " (",
+                            pl.Series(days[late]).cast(pl.String), " Arbeitstage nach Eingang)"),
+                    f"Das Anschreiben wurde mehr als {limit} Arbeitstage nach dem Eingang der Mitteilung versandt.",
+                    f"ein Versand höchstens {limit} Arbeitstage nach dem Eingang (bitte Datum prüfen)",
+                    _col(ch.form, "versand_anschreiben"))
 
 
-def _check_raeumungsklagen(frame: pl.DataFrame, sheet_name: str, ctx: _Context) -> None:
-    s, p = RAEUMUNGSKLAGEN, ctx.problems
-    _check_case_sheet(frame, s, sheet_name, ctx)
-    for field, what in (("hausbesuch_1", "Hausbesuch 1"), ("hausbesuch_2", "Hausbesuch 2")):
-        _check_not_before(frame, s, sheet_name, field, "eingang_mitteilung", ctx, f"Der {what}")
-    hb1, hb2 = _col(s, "hausbesuch_1"), _col(s, "hausbesuch_2")
-    _rows(p, FEHLER, frame.filter(pl.col("hausbesuch_2") < pl.col("hausbesuch_1")),
-          "Hausbesuch 2 liegt vor Hausbesuch 1.", "ein Datum am oder nach Hausbesuch 1", sheet_name, hb2,
-          pl.col("hausbesuch_2").dt.strftime("%d.%m.%Y") + " (Hausbesuch 1: "
-          + pl.col("hausbesuch_1").dt.strftime("%d.%m.%Y") + ")")
-    _rows(p, WARNUNG, frame.filter(pl.col("hausbesuch_2").is_not_null() & pl.col("hausbesuch_1__text").is_null()),
-          "Hausbesuch 2 ist angegeben, Hausbesuch 1 aber nicht.", "zuerst das Datum von Hausbesuch 1",
-          sheet_name, hb1)
-    _rows(p, WARNUNG, frame.filter(pl.col("versand_anschreiben").is_not_null() & pl.col("reaktion__text").is_null()),
-          "Ein Anschreiben wurde versandt, die Reaktion ist aber nicht angegeben. Sie gilt als unbekannt "
-          "und zählt nicht als 'keine Reaktion' (Qualitätsstandard 1.2).", "'ja' oder 'nein'", sheet_name,
-          _col(s, "reaktion"))
+def _check_raeumungsklagen(ch: _Checks) -> None:
+    s = ch.form
+    _check_case_sheet(ch)
+    for field_name, what in (("hausbesuch_1", "Hausbesuch 1"), ("hausbesuch_2", "Hausbesuch 2")):
+        _check_not_before(ch, field_name, "eingang_mitteilung", f"Der {what}")
+    hb1, hb2 = ch["hausbesuch_1"], ch["hausbesuch_2"]
+    ch.flag(FEHLER, ch.date("hausbesuch_2") < ch.date("hausbesuch_1"), "Hausbesuch 2 liegt vor Hausbesuch 1.",
+            "ein Datum am oder nach Hausbesuch 1", _col(s, "hausbesuch_2"),
+            lambda flagged: _joined(_days(hb2.filter(flagged)), " (Hausbesuch 1: ", _days(hb1.filter(flagged)), ")"))
+    for given, missing, message, expected in (
+            ("hausbesuch_2", "hausbesuch_1", "Hausbesuch 2 ist angegeben, Hausbesuch 1 aber nicht.",
+             "zuerst das Datum von Hausbesuch 1"),
+            ("versand_anschreiben", "reaktion", ("Ein Anschreiben wurde versandt, die Reaktion ist aber nicht "
+             "angegeben. Sie gilt als unbekannt und zählt nicht als 'keine Reaktion' (Qualitätsstandard 1.2)."),
+             "'ja' oder 'nein'")):
+        if ch.given(given).any():
+            absent = ch.missing(missing)
+            ch.flag(WARNUNG, None if absent is None else ch.given(given) & absent, message, expected,
+                    _col(s, missing), ch.shown(missing))
 
 
-def _check_zwangsraeumungen(frame: pl.DataFrame, sheet_name: str, ctx: _Context) -> None:
-    s = ZWANGSRAEUMUNGEN
-    _check_case_sheet(frame, s, sheet_name, ctx)
-    _rows(ctx.problems, WARNUNG,
-          frame.filter(pl.col("anwesenheit_fachstelle").fill_null(False)
-                       & pl.col("vorheriger_kontakt__text").is_null()),
-          "Die Fachstelle war bei der Räumung anwesend, aber 'Vorheriger Kontakt' ist nicht angegeben; "
-          "der Fall kann für Qualitätsstandard 1.4 nicht zugeordnet werden.", "'ja' oder 'nein'", sheet_name,
-          _col(s, "vorheriger_kontakt"))
+def _check_zwangsraeumungen(ch: _Checks) -> None:
+    _check_case_sheet(ch)
+    present = _true(ch["anwesenheit_fachstelle"])
+    if present.any():
+        absent = ch.missing("vorheriger_kontakt")
+        ch.flag(WARNUNG, None if absent is None else present & absent,
+                "Die Fachstelle war bei der Räumung anwesend, aber 'Vorheriger Kontakt' ist nicht angegeben; "
+                "der Fall kann für Qualitätsstandard 1.4 nicht zugeordnet werden.", "'ja' oder 'nein'",
+                _col(ch.form, "vorheriger_kontakt"), ch.shown("vorheriger_kontakt"))
 
 
-def _check_zugang(frame: pl.DataFrame, sheet_name: str, ctx: _Context) -> None:
-    p, nr = ctx.problems, _col(ZUGANG, "nr")
-    numbers = [n for n, _ in ZUGANG_STANDARDS]
+def _check_zugang(ch: _Checks) -> None:
+    nr_col = _col(ZUGANG, "nr")
+    nr = ch["nr"]
+    numbers = _STANDARD_NUMBERS
     expected = f"die Nummern {numbers[0]} bis {numbers[-1]}, jede genau einmal"
-    _rows(p, FEHLER, frame.filter(pl.col("nr").is_not_null() & ~pl.col("nr").is_in(numbers)),
-          "Diese Nummer gibt es unter den Zugangsstandards nicht.", expected, sheet_name, nr)
-    dup = frame.filter(pl.col("nr").is_not_null()).with_columns(
-        _first=pl.col("_row").min().over("nr")).filter(pl.col("_row") != pl.col("_first"))
-    _rows(p, FEHLER, dup, "Der Standard kommt mehrfach vor.", expected, sheet_name, nr)
-    for n in sorted(set(numbers) - set(frame["nr"].drop_nulls().to_list())):
-        p.error(f"Zugangsstandard Nr. {n} fehlt.", sheet=sheet_name, column=nr.header, expected=expected)
+    values = nr.cast(pl.Float64).to_numpy()
+    ch.flag(FEHLER, ~np.isnan(values) & ~np.isin(values, numbers),
+            "Diese Nummer gibt es unter den Zugangsstandards nicht.", expected, nr_col, ch.as_found("nr"))
+    ch.flag(FEHLER, _repeated(nr), "Der Standard kommt mehrfach vor.", expected, nr_col, ch.as_found("nr"))
+    for n in sorted(set(numbers) - set(nr.to_list())):
+        ch.ctx.problems.error(f"Zugangsstandard Nr. {n} fehlt.", sheet=ch.sheet, column=nr_col.header,
+                              expected=expected)
+
+
+_SHEET_CHECKS = {RAEUMUNGSKLAGEN.name: _check_raeumungsklagen, ZWANGSRAEUMUNGEN.name: _check_zwangsraeumungen,
+                 ZUGANG.name: _check_zugang}
 
 
 # --- Meta ----------------------------------------------------------------------------------------
 
-def _read_meta(grid: _Grid, ctx: _Context) -> dict:
-    """Check the Meta sheet (Feld | Wert), set district/year/quarter in ``ctx``, return the meta row."""
-    p, sheet = ctx.problems, grid.name
-    data, found = _resolve(grid, META_COLUMNS, p)
-    if found != {"feld", "wert"}:  # already reported; the fields cannot be read
-        return {"bezirk_nr": None, "year": None, "quarter": None, "formularversion": None, "stand": None,
-                "kontakt": None}
-    rows = data.with_columns(key=_normalised(data["feld"]))
-    known = {normalise_header(name): (name, required) for name, required, _ in META_FIELDS}
+_NO_META = {"bezirk_nr": None, "year": None, "quarter": None, "formularversion": None, "stand": None,
+            "kontakt": None}
+_META_KNOWN = {normalise_header(name): (name, required) for name, required, _ in META_FIELDS}
+_META_NAMES = "einer der Feldnamen " + ", ".join(n for n, _, _ in META_FIELDS)
+
+
+def _meta_rows(grid: _Grid, problems: Problems) -> _Rows | None:
+    """The Feld | Wert rows of Meta, or None where a column is missing (reported)."""
+    found = _match_columns(grid, META_COLUMNS, problems)
+    return _Rows.of(grid, META_COLUMNS, found) if set(found) == {"feld", "wert"} else None
+
+
+@dataclass
+class _Meta:
+    """The Meta fields as read; ``stand`` (row, text) is checked once the dates are parsed."""
+
+    row: dict
+    stand: tuple[int, str] | None = None
+
+
+def _read_meta(rows: _Rows | None, ctx: _Context) -> _Meta:
+    """Check the Meta fields but Stand, return the meta row."""
+    if rows is None:  # a column is missing (already reported): the fields cannot be read
+        return _Meta(dict(_NO_META))
+    p, sheet = ctx.problems, rows.grid.name
     values: dict[str, tuple[int, str | None]] = {}
-    for row, feld, wert, key in rows.select("_row", "feld", "wert", "key").iter_rows():  # a handful of rows
+    fields = zip(rows.rows.to_list(), rows.raw["feld"].to_list(), rows.raw["wert"].to_list(),
+                 _meta_keys(rows.raw["feld"]))
+    for row, feld, wert, key in fields:  # a handful of rows
         if key is None:
-            p.error("Feldname fehlt.", sheet=sheet, row=row, column="Feld", value=wert,
-                    expected="einer der Feldnamen " + ", ".join(n for n, _, _ in META_FIELDS))
+            p.error("Feldname fehlt.", sheet=sheet, row=row, column="Feld", value=wert, expected=_META_NAMES)
         elif personal_term(feld):
             p.error(DATENSCHUTZ, sheet=sheet, row=row, column="Feld", value=feld, expected=DATENSCHUTZ_EXPECTED)
-        elif key not in known:
+        elif key not in _META_KNOWN:
             p.warning("Unbekanntes Feld; es wird ignoriert.", sheet=sheet, row=row, column="Feld", value=feld,
-                      expected="einer der Feldnamen " + ", ".join(n for n, _, _ in META_FIELDS))
-        elif known[key][0] in values:
+                      expected=_META_NAMES)
+        elif _META_KNOWN[key][0] in values:
             p.error("Das Feld kommt mehrfach vor.", sheet=sheet, row=row, column="Feld", value=feld,
-                    expected=f"jedes Feld genau einmal (zuerst in Zeile {values[known[key][0]][0]})")
+                    expected=f"jedes Feld genau einmal (zuerst in Zeile {values[_META_KNOWN[key][0]][0]})")
         else:
-            values[known[key][0]] = (row, wert)
+            values[_META_KNOWN[key][0]] = (row, wert)
     for name, required, _ in META_FIELDS:
         if required and (name not in values or values[name][1] is None):
             p.error(f"Pflichtfeld '{name}' fehlt oder ist leer.", sheet=sheet,
@@ -469,20 +809,26 @@ def _read_meta(grid: _Grid, ctx: _Context) -> dict:
             value = None
         ints[name] = value
     row, text = given("Stand")
-    stand = None
-    if text is not None:
-        parsed, invalid = _parse_dates(pl.Series("Stand", [text], pl.String))
-        stand = parsed[0]
-        if invalid[0]:
-            p.error("Ungültiges Datum für 'Stand'.", sheet=sheet, row=row, column="Wert", value=text,
-                    expected=DATE_EXPECTED)
+    return _Meta({"bezirk_nr": bezirk, "year": ints["Jahr"], "quarter": ints["Quartal"],
+                  "formularversion": ints["Formularversion"], "stand": None,
+                  "kontakt": (given("Kontakt")[1] or "").strip() or None},
+                 None if text is None else (row, text))
+
+
+def _check_stand(meta: _Meta, parsed: _Parsed, sheet: str, ctx: _Context) -> dict:
+    """Check Stand (now parsed), set district/year/quarter in ``ctx``, return the meta row."""
+    if meta.stand is not None:
+        row, text = meta.stand
+        stand, invalid = parsed.stand
+        if invalid:
+            ctx.problems.error("Ungültiges Datum für 'Stand'.", sheet=sheet, row=row, column="Wert", value=text,
+                               expected=DATE_EXPECTED)
         elif stand > ctx.today:
-            p.warning(f"Das Datum liegt in der Zukunft (heute ist der {_fmt(ctx.today)}).", sheet=sheet, row=row,
-                      column="Wert", value=_fmt(stand), expected="ein Datum bis heute")
-    ctx.bezirk_nr, ctx.year, ctx.quarter = bezirk, ints["Jahr"], ints["Quartal"]
-    return {"bezirk_nr": bezirk, "year": ints["Jahr"], "quarter": ints["Quartal"],
-            "formularversion": ints["Formularversion"], "stand": stand,
-            "kontakt": (given("Kontakt")[1] or "").strip() or None}
+            ctx.problems.warning(f"Das Datum liegt in der Zukunft (heute ist der {_fmt(ctx.today)}).", sheet=sheet,
+                                 row=row, column="Wert", value=_fmt(stand), expected="ein Datum bis heute")
+        meta.row["stand"] = stand
+    ctx.bezirk_nr, ctx.year, ctx.quarter = meta.row["bezirk_nr"], meta.row["year"], meta.row["quarter"]
+    return meta.row
 
 
 def _check_file_name(display_name: str, ctx: _Context) -> None:
@@ -505,6 +851,9 @@ def _unreadable(problems: Problems, reason: str) -> None:
                    f"Formularversion {FORM_VERSION}")
 
 
+_FORM_SHEET = {normalise_header(s): s for s in REQUIRED_SHEETS}
+
+
 def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: date | None = None) -> ReadResult:
     """Check one Erhebungsbogen and return its raw-layer rows (empty when there is any error)."""
     problems = Problems(display_name)
@@ -520,18 +869,18 @@ def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: dat
         _unreadable(problems, f"keine gültige oder eine beschädigte Excel-Datei ({type(exc).__name__}).")
         return result
 
-    by_key = {normalise_header(n): n for n in sheet_names}
+    by_key = {_header_key(n): n for n in sheet_names}
     grids: dict[str, _Grid] = {}
     for name in sheet_names:
-        form_sheet = next((s for s in REQUIRED_SHEETS if normalise_header(s) == normalise_header(name)), None)
+        form_sheet = _FORM_SHEET.get(_header_key(name))
         try:
-            # other sheets are only looked at for personal-data headers
-            grid = _load_grid(reader, name, None if form_sheet else 100)
+            # other sheets are only looked at for personal-data headers (in their first 100 rows)
+            grid = _load_grid(reader, name) if form_sheet else _load_headers(reader, name)
         except Exception as exc:  # noqa: BLE001
             problems.error(f"Das Blatt kann nicht gelesen werden ({type(exc).__name__}).", sheet=name,
                            expected="ein lesbares Tabellenblatt")
             continue
-        for i, header in enumerate(grid.headers):
+        for header in grid.headers:
             term = personal_term(header)
             if term:
                 problems.error(f"Die Spalte benennt personenbezogene Daten ('{term}'). {DATENSCHUTZ}",
@@ -540,34 +889,41 @@ def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: dat
         if form_sheet:
             grids[form_sheet] = grid
     for s in REQUIRED_SHEETS:
-        if normalise_header(s) not in by_key:
+        if _header_key(s) not in by_key:
             problems.error(f"Das Blatt '{s}' fehlt.", sheet=s,
                            expected="die Blätter " + ", ".join(REQUIRED_SHEETS) + " (Groß-/Kleinschreibung egal)")
         elif s in grids and grids[s].header_row is None:
             problems.error("Das Blatt ist leer; die Überschriftenzeile fehlt.", sheet=grids[s].name, row=1,
                            expected="die Überschriften des Formulars in Zeile 1")
 
-    meta = None
-    if META_SHEET in grids and grids[META_SHEET].header_row is not None:
-        meta = _read_meta(grids[META_SHEET], ctx)
+    meta, fields = None, None
+    meta_grid = grids.get(META_SHEET)
+    if meta_grid is not None and meta_grid.header_row is not None:
+        fields = _read_meta(_meta_rows(meta_grid, problems), ctx)
+    # the columns of every data sheet (their problems are reported below, in order), then one parse
+    column_problems = {s.name: Problems(display_name) for s in DATA_SHEETS}
+    sheets: dict[str, _Rows] = {}
+    for sheet in DATA_SHEETS:
+        grid = grids.get(sheet.name)
+        if grid is not None and grid.header_row is not None:
+            found = _match_columns(grid, sheet.columns, column_problems[sheet.name])
+            sheets[sheet.name] = _Rows.of(grid, sheet.columns, found)
+    parsed = _parse_workbook(sheets, fields.stand[1] if fields is not None and fields.stand else None)
+    if fields is not None:
+        meta = _check_stand(fields, parsed, meta_grid.name, ctx)
         _check_file_name(display_name, ctx)
         result.bezirk_nr, result.year, result.quarter = ctx.bezirk_nr, ctx.year, ctx.quarter
-
-    parsed: dict[str, pl.DataFrame] = {}
-    for sheet, check in ((RAEUMUNGSKLAGEN, _check_raeumungsklagen), (ZWANGSRAEUMUNGEN, _check_zwangsraeumungen),
-                         (ZUGANG, _check_zugang)):
-        grid = grids.get(sheet.name)
-        if grid is None or grid.header_row is None:
-            continue
-        data, found = _resolve(grid, sheet.columns, problems)
-        frame = _parse_columns(data, found, sheet.columns, grid.name, problems)
-        check(frame, grid.name, ctx)
-        parsed[sheet.table] = frame
+    for sheet in DATA_SHEETS:
+        if sheet.name in sheets:
+            problems.extend(column_problems[sheet.name].items)
+            checks = _Checks(sheet, sheets[sheet.name], parsed, ctx)
+            _check_values(checks)
+            _SHEET_CHECKS[sheet.name](checks)
 
     if problems.has_errors or meta is None:
-        result.tables = {t: _conform(None, t) for t in TABLES}
+        result.tables = {t: _empty_table(t) for t in TABLES}
         return result
-    result.tables = _build_tables(meta, parsed, case_key)
+    result.tables = _build_tables(meta, sheets, parsed, case_key)
     return result
 
 
@@ -586,21 +942,29 @@ def read_submission_key(path: Path, display_name: str) -> tuple[str, int, int] |
     if grid.header_row is None:
         return None
     ctx = _Context(Problems(display_name), date.today(), pruefregeln(), None, None, None)
-    _read_meta(grid, ctx)
+    fields = _read_meta(_meta_rows(grid, ctx.problems), ctx)
+    _check_stand(fields, _parse_workbook({}, fields.stand[1] if fields.stand else None), grid.name, ctx)
     if ctx.problems.has_errors or None in (ctx.bezirk_nr, ctx.year, ctx.quarter):
         return None
     return ctx.bezirk_nr, ctx.year, ctx.quarter
 
 
-def _build_tables(meta: dict, parsed: dict[str, pl.DataFrame], case_key: str) -> dict[str, pl.DataFrame]:
-    keys = {"bezirk_nr": meta["bezirk_nr"], "year": meta["year"], "quarter": meta["quarter"]}
-    tables = {"erhebungsbogen_meta": _conform(pl.DataFrame([meta]), "erhebungsbogen_meta")}
-    for sheet in (*CASE_SHEETS, ZUGANG):
-        frame = parsed[sheet.table]
-        fields = [c.field for c in sheet.columns]
-        frame = frame.select(pl.col("_row").alias("source_row"), *fields).with_columns(
-            *[pl.lit(v).alias(k) for k, v in keys.items()])
-        if "fall_id" in fields:
-            frame = frame.with_columns(hash_case_keys(frame["bezirk_nr"], frame["fall_id"], case_key)).drop("fall_id")
-        tables[sheet.table] = _conform(frame, sheet.table)
+def _build_tables(meta: dict, sheets: dict[str, _Rows], parsed: _Parsed, case_key: str) -> dict[str, pl.DataFrame]:
+    """The raw tables, from the parsed columns; the Fall-IDs of both case sheets are hashed at once."""
+    meta_schema = _raw_schema("erhebungsbogen_meta")
+    tables = {"erhebungsbogen_meta": pl.DataFrame([_unit(meta[c], t).alias(c) for c, t in meta_schema.items()])}
+    keys = hash_trimmed_case_keys(meta["bezirk_nr"], pl.concat([parsed.value[(s.name, "fall_id")]
+                                                                for s in CASE_SHEETS]), case_key)
+    offset = 0
+    for sheet in DATA_SHEETS:
+        n = sheets[sheet.name].height
+        given = {"bezirk_nr": _repeat(meta["bezirk_nr"], pl.String, n), "year": _repeat(meta["year"], pl.Int32, n),
+                 "quarter": _repeat(meta["quarter"], pl.Int32, n), "source_row": sheets[sheet.name].rows}
+        if sheet in CASE_SHEETS:
+            given["fall_key"] = keys.slice(offset, n)
+            offset += n
+        columns = [(given[c] if c in given else parsed.value[(sheet.name, c)]).alias(c)
+                   for c in _raw_schema(sheet.table)]
+        tables[sheet.table] = pl.DataFrame([s if s.dtype == t else s.cast(t)
+                                            for s, t in zip(columns, _raw_schema(sheet.table).values())])
     return tables

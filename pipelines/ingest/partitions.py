@@ -14,8 +14,7 @@ from dagster import DagsterInstance, DynamicPartitionsDefinition, MultiPartition
     StaticPartitionsDefinition
 
 from pipelines.common.bezirke import BEZIRKE
-from pipelines.ingest.registry import RawFile, discover, known_file_ids, sha256_of
-from pipelines.settings import Paths
+from pipelines.ingest.registry import RawFile
 
 QUARTAL = "quartal"
 quartal_partitions = DynamicPartitionsDefinition(name=QUARTAL)
@@ -81,14 +80,3 @@ def plan_partitions(instance: DagsterInstance, changed: list[RawFile]) -> tuple[
         return added, None
     all_keys = [str(MultiPartitionKey({"bezirk": b, QUARTAL: q})) for b in sorted(BEZIRKE) for q in existing + added]
     return added, range_tags(keys, all_keys)
-
-
-def prepare_partitions(instance: DagsterInstance, paths: Paths) -> dict[str, str] | None:
-    """Before ``swh run``: add the quarters of workbooks not yet loaded as partitions; return the tags of
-    the run over the partitions they fall in, or None when there is no new workbook."""
-    known = known_file_ids(paths.warehouse)
-    fresh = [f for f in discover(paths.raw_dir) if f.kind == "erhebungsbogen" and sha256_of(f.path) not in known]
-    added, tags = plan_partitions(instance, fresh)
-    if added:
-        instance.add_dynamic_partitions(QUARTAL, added)
-    return tags

@@ -41,6 +41,7 @@ DDL: dict[str, str] = {
     """,
     "erhebungsbogen_meta": """
         file_id          VARCHAR NOT NULL,
+        seen_at          TIMESTAMP,            -- arrival of this version (= file_registry.seen_at): orders the versions
         bezirk_nr        VARCHAR NOT NULL,
         year             INTEGER NOT NULL,
         quarter          INTEGER NOT NULL,
@@ -153,8 +154,20 @@ def columns(table: str) -> list[str]:
     return cols
 
 
+# Columns the loader (registry) adds to the rows of a file; the readers do not produce them.
+LOADER_COLUMNS = ("file_id", "seen_at")
+
+
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and every table if missing (idempotent)."""
+    """Create the raw schema and every table if missing (idempotent); bring older warehouses up to date."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table, body in DDL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({body})")
+    # warehouses from before erhebungsbogen_meta.seen_at: add the column, fill it from the registry
+    missing = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = "
+        "'erhebungsbogen_meta' AND column_name = 'seen_at'", [RAW_SCHEMA]).fetchall()[0][0] == 0
+    if missing:
+        con.execute(f"ALTER TABLE {RAW_SCHEMA}.erhebungsbogen_meta ADD COLUMN seen_at TIMESTAMP")
+        con.execute(f"UPDATE {RAW_SCHEMA}.erhebungsbogen_meta AS m SET seen_at = r.seen_at "
+                    f"FROM {RAW_SCHEMA}.file_registry AS r WHERE r.file_id = m.file_id")

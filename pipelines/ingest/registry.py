@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Callable
@@ -22,7 +22,7 @@ import polars as pl
 from pipelines.common.problems import Problems, write_report
 from pipelines.common.pseudonym import load_case_key
 from pipelines.common.warehouse import append_frame, table_exists
-from pipelines.ingest.raw_tables import create_raw_tables
+from pipelines.ingest.raw_tables import columns, create_raw_tables
 from pipelines.ingest.read_result import ReadResult
 from pipelines.settings import Paths
 
@@ -104,6 +104,12 @@ def known_file_ids(warehouse: Path) -> set[str]:
         return {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
 
 
+def new_files(paths: Paths) -> list[RawFile]:
+    """The files under data/raw/ whose bytes are not registered yet (what the next run loads)."""
+    known = known_file_ids(paths.warehouse)
+    return [f for f in discover(paths.raw_dir) if sha256_of(f.path) not in known]
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -151,16 +157,19 @@ def _archive(f: RawFile, sha: str, archive_dir: Path) -> Path:
     return target
 
 
-def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = None, today: date | None = None,
-                 log: Callable[[str], None] | None = None) -> IngestSummary:
+def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = None) -> IngestSummary:
     """Register and load every new file version under ``paths.raw_dir`` into the raw layer (only the
-    files ``select`` accepts: the Dagster step of one district-quarter loads only its workbooks)."""
+    files ``select`` accepts: the Dagster step of one district-quarter loads only its workbooks).
+
+    Rows are written in batches, each in one transaction (a crash loses the batch, never half a file:
+    its files are not registered and are read again by the next run)."""
     paths.ensure()
     summary = IngestSummary()
     case_key = load_case_key(paths.secret_key_file)
     with duckdb.connect(str(paths.warehouse)) as con:
         create_raw_tables(con)
         known = {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
+        batch = _Batch()
         for f in discover(paths.raw_dir):
             sha = sha256_of(f.path)
             if sha in known:
@@ -176,42 +185,69 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
                 problems.error(f"Die Datei konnte nicht verarbeitet werden ({type(exc).__name__}: {exc}).",
                                expected="eine lesbare Datei im vereinbarten Format")
                 result = ReadResult(kind=f.kind, problems=problems)
+            if result.kind == "fallzahlen":
+                batch.flush(con)  # the check across files reads what is loaded so far
             _check_against_history(con, result, f.name)
-            outcome = _record(con, paths, f, sha, result)
-            summary.new.append(outcome)
-            if log:
-                state = "angenommen" if outcome.accepted else "ABGELEHNT"
-                log(f"{f.name}: {state} ({outcome.n_rows} Zeilen, {len(outcome.errors)} Fehler, "
-                    f"{len(outcome.warnings)} Warnungen)")
+            summary.new.append(_record(batch, paths, f, sha, result))
+            if batch.rows >= BATCH_ROWS:
+                batch.flush(con)
+        batch.flush(con)
     return summary
 
 
-def _record(con: duckdb.DuckDBPyConnection, paths: Paths, f: RawFile, sha: str, result: ReadResult) -> FileOutcome:
+BATCH_ROWS = 250_000  # rows held in memory before they are written (bounded memory at any scale)
+
+
+class _Batch:
+    """Rows of several files, written together: one INSERT per table instead of one per file and table."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[pl.DataFrame]] = {}
+        self.rows = 0
+
+    def add(self, table: str, frame: pl.DataFrame) -> None:
+        cols = columns(table)
+        extra = set(frame.columns) - set(cols)
+        if extra:
+            raise ValueError(f"raw.{table} has no columns {sorted(extra)}")
+        frame = frame.with_columns([pl.lit(None).alias(c) for c in cols if c not in frame.columns]).select(cols)
+        self.frames.setdefault(table, []).append(frame)
+        self.rows += frame.height
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> None:
+        if not self.frames:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, frames in self.frames.items():
+                append_frame(con, table, pl.concat(frames, how="vertical_relaxed"))
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        self.frames, self.rows = {}, 0
+
+
+def _record(batch: _Batch, paths: Paths, f: RawFile, sha: str, result: ReadResult) -> FileOutcome:
     accepted = result.accepted
     archive = _archive(f, sha, paths.archive_dir)
     report = write_report(
         result.problems, paths.reports_dir, accepted=accepted, sha256=sha,
         summary=f"Art: {f.kind}; Zeilen: {result.n_rows if accepted else 0} geladen.")
-    registry = pl.DataFrame([{
+    seen_at = datetime.now()
+    batch.add("file_registry", pl.DataFrame([{
         "file_id": sha, "path": f.name, "kind": result.kind, "size_bytes": f.size,
-        "seen_at": datetime.now(), "bezirk_nr": result.bezirk_nr, "year": result.year,
+        "seen_at": seen_at, "bezirk_nr": result.bezirk_nr, "year": result.year,
         "quarter": result.quarter, "status": "accepted" if accepted else "rejected",
         "n_errors": len(result.problems.errors), "n_warnings": len(result.problems.warnings),
         "n_rows": result.n_rows if accepted else 0, "report_path": str(report), "archive_path": str(archive),
     }], schema_overrides={"bezirk_nr": pl.String, "year": pl.Int32, "quarter": pl.Int32,
-                          "seen_at": pl.Datetime("us")})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        append_frame(con, "file_registry", registry)
-        problems = result.problems.to_frame().with_columns(pl.lit(sha).alias("file_id"))
-        append_frame(con, "file_problems", problems)
-        if accepted:
-            for table, frame in result.tables.items():
-                append_frame(con, table, frame.with_columns(pl.lit(sha).alias("file_id")))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+                          "seen_at": pl.Datetime("us")}))
+    batch.add("file_problems", result.problems.to_frame().with_columns(pl.lit(sha).alias("file_id")))
+    if accepted:
+        for table, frame in result.tables.items():
+            loader = {"file_id": pl.lit(sha), "seen_at": pl.lit(seen_at, dtype=pl.Datetime("us"))}
+            batch.add(table, frame.with_columns([expr.alias(c) for c, expr in loader.items() if c in columns(table)]))
     return FileOutcome(
         name=f.name, kind=result.kind, file_id=sha, accepted=accepted, n_rows=result.n_rows if accepted else 0,
         errors=[p.describe() for p in result.problems.errors],

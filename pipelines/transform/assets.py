@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any, Mapping
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from pipelines.settings import export_environment, get_paths
 from pipelines.transform.manifest import MANIFEST_PATH
@@ -17,6 +17,14 @@ _FOLDER_GROUPS = {"staging": "ingest"}
 
 
 class SwhTranslator(DagsterDbtTranslator):
+    """Asset keys and groups from the dbt folders. dbt tests are not asset checks: their results are one
+    observation per model (pipelines/transform/dbt_inprocess.py); the gate checks are the asset checks."""
+
+    def __init__(self) -> None:
+        # the four sources of the Erhebungsbogen tables share the asset raw/erhebungsboegen
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False,
+                                                               enable_duplicate_source_asset_keys=True))
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "parameters"
@@ -46,12 +54,21 @@ def mart_models(manifest: Mapping[str, Any]) -> dict[str, AssetKey]:
 
 
 def build_dbt_assets(manifest: Mapping[str, Any]):
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=SwhTranslator(), name="dbt_warehouse")
-    def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
-        """dbt build: seeds, staging, intermediate and mart models with their tests."""
+    translator = SwhTranslator()
+    marts = set(mart_models(manifest).values())
+
+    @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name="dbt_warehouse")
+    def dbt_warehouse(context: AssetExecutionContext):
+        """dbt build of the selected seeds and models with their tests, in this process (see dbt_inprocess)."""
+        from pipelines.transform.dbt_inprocess import dbt_build
+
         paths = get_paths()
         export_environment(paths)  # dbt runs from dbt_project/: it gets absolute paths only
-        # one target folder per data directory: no shared state between warehouses, partial parsing reused
-        yield from dbt.cli(["build"], context=context, target_path=paths.data_dir / "dbt_target").stream()
+        if marts & set(context.selected_asset_keys):
+            from pipelines.publication import gx_worker
+
+            gx_worker.start(paths.data_docs_dir)  # the gate follows: GX imports on the other core meanwhile
+        # one target folder per data directory: no shared state between warehouses
+        yield from dbt_build(context, manifest, translator, paths.data_dir / "dbt_target", paths.warehouse)
 
     return dbt_warehouse

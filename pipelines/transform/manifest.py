@@ -52,7 +52,7 @@ def prepare_manifest(force: bool = False) -> Path:
     fingerprint = project_fingerprint()
     env = dict(os.environ)
     # parsing does not open the warehouse, but the profile needs an absolute path to render
-    env.setdefault("SWH_WAREHOUSE", str(Path(tempfile.gettempdir()) / "swh_parse_only.duckdb"))
+    env.setdefault("SWH_WAREHOUSE", str(Path(tempfile.gettempdir()) / "swh_parse_only" / "warehouse.duckdb"))
     proc = subprocess.run(
         [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
          str(DBT_PROJECT_DIR), "--target-path", str(MANIFEST_PATH.parent), "--quiet"],

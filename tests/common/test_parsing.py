@@ -107,3 +107,22 @@ def test_normalise_header():
     assert normalise_header("  Eingang   Mitteilung ") == "eingang mitteilung"
     assert normalise_header("BEZUGSGROESSE") == "bezugsgroesse"
     assert normalise_header(None) == ""
+
+
+def test_parse_date_text_cleans_first_and_is_parse_date_otherwise():
+    from pipelines.common.parsing import parse_date_text
+
+    values = ["01.02.2019", "2019-02-01 13:45:00", " 2019-02-01 ", "", None, "31.02.2019", "morgen"]
+    s = pl.Series("x", values, pl.String)
+    assert [v.to_list() for v in parse_date_text(s)] == [v.to_list() for v in parse_date(s)]
+    parsed, invalid = parse_date_text(s, lambda t: t.str.replace(r" 13:45:00$", ""))
+    feb1 = dt.date(2019, 2, 1)
+    assert parsed.to_list() == [feb1, feb1, feb1, None, None, None, None]
+    assert invalid.to_list() == [False, False, False, False, False, True, True]
+    assert parsed.name == invalid.name == "x"
+
+
+def test_parse_date_of_numbers_counts_any_given_value():
+    # a number column (e.g. a CSV read with inferred types) is no date: every given value is invalid
+    assert run(parse_date, [20190201, None], pl.Int64) == ([None, None], [True, False])
+    assert run(parse_yesno, [1, None], pl.Int64) == ([None, None], [True, False])

@@ -82,8 +82,15 @@ def _fz(file_id, bezirk, von, bis, kennzahl, wert, row=2):
             "kennzahl": kennzahl, "wert": wert, "quelle": "Test"}
 
 
+def _meta_rows(registry: list[dict]) -> list[dict]:
+    """The Meta rows the loader writes for every accepted workbook (with the registry's arrival time)."""
+    return [{"file_id": f["file_id"], "seen_at": f["seen_at"], "bezirk_nr": f["bezirk_nr"], "year": f["year"],
+             "quarter": f["quarter"], "formularversion": 1}
+            for f in registry if f["kind"] == "erhebungsbogen" and f["status"] == "accepted"]
+
+
 def _insert_scenario(wh: TestWarehouse) -> None:
-    wh.insert("file_registry", [
+    registry = [
         _file("f01q1", "01", 1, "2024-04-10 09:00"),
         _file("f01q2", "01", 2, "2024-07-10 09:00"),
         _file("f02q1v1", "02", 1, "2024-04-05 09:00"),
@@ -94,7 +101,9 @@ def _insert_scenario(wh: TestWarehouse) -> None:
         _file("h2rej", None, None, "2024-01-06 09:00", kind="fallzahlen", year=None, status="rejected",
               n_errors=1),
         _file("h3", None, None, "2024-02-01 09:00", kind="fallzahlen", year=None),
-    ])
+    ]
+    wh.insert("file_registry", registry)
+    wh.insert("erhebungsbogen_meta", _meta_rows(registry))
     wh.insert("erhebungsbogen_raeumungsklagen", [
         _rk("f01q1", "01", 1, "A1", "2024-03-28", "2024-04-03", True),
         _rk("f01q1", "01", 1, "A2", "2024-03-07", "2024-03-12", False, "2024-03-26", True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.common.problems import FEHLER, WARNUNG, Problem
 from pipelines.ingest.erhebungsbogen import personal_term, read_erhebungsbogen
-from pipelines.ingest.raw_tables import columns
+from pipelines.ingest.raw_tables import LOADER_COLUMNS, columns
 from pipelines.ingest.read_result import ReadResult
 from pipelines.template import write_workbook
 from tests.ingest.workbooks import (
@@ -68,8 +68,8 @@ def test_valid_workbook_is_accepted_without_any_problem(valid):
     assert valid.accepted
     assert [p.describe() for p in valid.problems.items] == []
     assert (valid.kind, valid.bezirk_nr, valid.year, valid.quarter) == ("erhebungsbogen", "01", 2024, 2)
-    for t in TABLES:
-        assert valid.tables[t].columns == columns(t)[1:]
+    for t in TABLES:  # the loader adds file_id (and seen_at), the reader everything else
+        assert valid.tables[t].columns == [c for c in columns(t) if c not in LOADER_COLUMNS]
     assert valid.n_rows == 1 + 3 + 2 + 7
 
 
@@ -589,3 +589,107 @@ def test_five_thousand_case_rows(tmp_path):
     assert result.tables["erhebungsbogen_zwangsraeumungen"].height == 1000
     assert result.tables["erhebungsbogen_raeumungsklagen"]["reaktion"].sum() == 1334
     assert result.tables["erhebungsbogen_raeumungsklagen"]["fall_key"].n_unique() == 4000
+
+
+# --- the fast path: usual shapes and the general parsers agree -----------------------------------
+
+USUAL_RK = [  # as a district's Excel writes them: date cells, ja/nein, Ergebnis as on the form
+    {"Fall-ID": "S-1", "Eingang Mitteilung": date(2024, 4, 2), "Versand Anschreiben": date(2024, 4, 4),
+     "Reaktion": "nein", "Hausbesuch 1": datetime(2024, 4, 15, 10, 30), "Hausbesuch 1 zu zweit": "ja",
+     "Ergebnis": "Wohnraum erhalten"},
+    {"Fall-ID": "S-2", "Eingang Mitteilung": date(2024, 5, 6), "Versand Anschreiben": date(2024, 5, 7),
+     "Reaktion": "ja", "Ergebnis": "offen"},
+]
+OTHER_SPELLINGS_RK = [  # the same values in the other accepted spellings: the general parsers read them
+    {"Fall-ID": " S-1 ", "Eingang Mitteilung": "02.04.2024", "Versand Anschreiben": "2024-04-04",
+     "Reaktion": " Nein", "Hausbesuch 1": "15.4.2024", "Hausbesuch 1 zu zweit": "X",
+     "Ergebnis": "wohnraum  ERHALTEN"},
+    {"Fall-ID": "S-2", "Eingang Mitteilung": "2024-05-06 00:00", "Versand Anschreiben": date(2024, 5, 7),
+     "Reaktion": "JA", "Ergebnis": " offen "},
+]
+
+
+def test_usual_shapes_and_other_spellings_give_the_same_rows(tmp_path):
+    usual = read(tmp_path / "u.xlsx", valid_sheets(rk_rows=USUAL_RK))
+    other = valid_sheets(rk_rows=OTHER_SPELLINGS_RK, Stand="05.07.2024")
+    set_cell(other, "Zugang", 2, "Nr", " 1.0 ")
+    other = read(tmp_path / "o.xlsx", other)
+    assert usual.accepted and other.accepted, [p.describe() for p in other.problems.items]
+    for t in TABLES:
+        assert usual.tables[t].equals(other.tables[t]), t
+    assert usual.tables["erhebungsbogen_raeumungsklagen"]["hausbesuch_1"].to_list() == [date(2024, 4, 15), None]
+
+
+def test_a_date_cell_that_is_no_date_is_invalid(tmp_path):
+    # text in the shape of a date cell, but no calendar day: the usual-shape path must still reject it
+    rows = [dict(RK_ROWS[0], **{"Hausbesuch 2": "2024-02-30 00:00:00"})]
+    result = read(tmp_path / "d.xlsx", valid_sheets(rk_rows=rows))
+    p = one(result, FEHLER, sheet="Raeumungsklagen", row=2, column="Hausbesuch 2")
+    assert p.message == "Ungültiges Datum." and p.value == "2024-02-30 00:00:00"
+
+
+# --- parameters are data: cached by their contents -------------------------------------------------
+
+def test_rules_follow_the_seed_file(tmp_path, monkeypatch):
+    from pipelines.common import bezirke
+    from pipelines.ingest.erhebungsbogen import PRUEFREGELN_SEED, pruefregeln
+
+    seed = (bezirke.PARAMETERS_DIR / PRUEFREGELN_SEED).read_text(encoding="utf-8")
+    monkeypatch.setattr(bezirke, "PARAMETERS_DIR", tmp_path)
+    (tmp_path / PRUEFREGELN_SEED).write_text(seed, encoding="utf-8")
+    assert pruefregeln()["versand_spaet_arbeitstage"] == 60
+    sheets = valid_sheets(rk_rows=WARN_RK, zr_rows=WARN_ZR, Stand=date(2024, 7, 20))
+    assert [p.row for p in find(read(tmp_path / "w.xlsx", sheets), WARNUNG, column="Versand Anschreiben")] == [3]
+    # an edited threshold counts at once (row 4 is exactly 60 working days after arrival)
+    (tmp_path / PRUEFREGELN_SEED).write_text(seed.replace("versand_spaet_arbeitstage,60", "versand_spaet_arbeitstage,59"),
+                                             encoding="utf-8")
+    assert pruefregeln()["versand_spaet_arbeitstage"] == 59
+    assert [p.row for p in find(read(tmp_path / "w.xlsx"), WARNUNG, column="Versand Anschreiben")] == [3, 4]
+    # a broken file is an error every time, not only the first
+    (tmp_path / PRUEFREGELN_SEED).write_text(seed.replace("jahr_min,2016", "jahr_min,zwanzig"), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ValueError, match="jahr_min"):
+            pruefregeln()
+
+
+def test_working_day_calendar_is_cached_by_its_settings(tmp_path):
+    from pipelines.ingest.arbeitskalender import build_arbeitskalender, cached_arbeitskalender
+
+    settings = tmp_path / "einstellungen.csv"
+
+    def write(heiligabend: str) -> None:
+        settings.write_text("einstellung,wert,beschreibung\n"
+                            f"heiligabend_arbeitsfrei,{heiligabend},x\nsilvester_arbeitsfrei,true,x\n"
+                            "erstes_jahr,2024\nletztes_jahr,2025\n", encoding="utf-8")
+
+    write("true")
+    frei = cached_arbeitskalender(2024, 2025, settings)
+    assert frei.equals(build_arbeitskalender(2024, 2025, settings))
+    assert cached_arbeitskalender(2024, 2025, settings) is frei  # built once
+    write("false")
+    offen = cached_arbeitskalender(2024, 2025, settings)
+    assert offen.equals(build_arbeitskalender(2024, 2025, settings)) and not offen.equals(frei)
+    heiligabend = offen.filter(pl.col("datum") == date(2024, 12, 24))
+    assert heiligabend["is_arbeitstag"].to_list() == [True]
+
+
+def test_hashing_in_one_call_gives_the_stored_keys():
+    from pipelines.common.pseudonym import hash_case_keys, hash_trimmed_case_keys
+
+    ids = pl.Series(["A-1", " B-2 ", "Ä-3", None])
+    expected = [fall_key("05", "A-1"), fall_key("05", "B-2"), fall_key("05", "Ä-3"), None]
+    assert hash_case_keys(pl.Series(["05"] * 4), ids, KEY).to_list() == expected
+    assert hash_trimmed_case_keys("05", ids.str.strip_chars(), KEY).to_list() == expected
+    assert hash_trimmed_case_keys("05", pl.Series([], dtype=pl.String), KEY).to_list() == []
+
+
+def test_broken_calendar_settings_fail_only_where_a_letter_is_counted(tmp_path, monkeypatch):
+    from pipelines.ingest import arbeitskalender
+
+    broken = tmp_path / "einstellungen.csv"
+    broken.write_text("einstellung,wert\nheiligabend_arbeitsfrei,vielleicht\n", encoding="utf-8")
+    monkeypatch.setattr(arbeitskalender, "SETTINGS_FILE", broken)
+    without_letters = read(tmp_path / "n.xlsx", valid_sheets(rk_rows=[], zr_rows=[]))
+    assert without_letters.accepted  # no letter to count: the calendar is not needed
+    with pytest.raises(ValueError, match="heiligabend_arbeitsfrei"):  # a configuration error, not a report
+        read(tmp_path / "v.xlsx", valid_sheets())

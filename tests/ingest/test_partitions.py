@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, SkipReason, build_sensor_context
+from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context
 
 from pipelines.ingest.erhebungsbogen import read_submission_key
 from pipelines.ingest.partitions import bezirk_quartal, partitions_of, plan_partitions, quarters_of
@@ -83,6 +83,10 @@ def test_sensor_adds_new_quarters_and_requests_one_run(tmp_path: Path, monkeypat
     assert [(r.partitions_def_name, list(r.partition_keys)) for r in result.dynamic_partitions_requests] == [("quartal", ["2024Q2"])]
     (run,) = result.run_requests
     assert run.job_name == "swh_full"
+    # the first planned run of an instance builds everything; the new workbook is loaded in its partition
+    assert AssetKey(["raw", "erhebungsboegen"]) in run.asset_selection
+    assert AssetKey(["raw", "file_registry"]) not in run.asset_selection  # no other file to load
+    assert AssetKey(["marts_publication"]) in run.asset_selection
     assert run.tags["dagster/asset_partition_range_start"] == "05|2024Q2"
     assert run.tags["dagster/asset_partition_range_end"] == "05|2024Q2"
     # nothing changed since: the next evaluation skips

@@ -1,11 +1,13 @@
 """The gate's suites and their validation with Great Expectations on hand-made marts.
 
-GX is slow to import and run: every dataset is validated once per module (module-scoped fixtures).
+GX is slow to import and run: every dataset is validated once per module (module-scoped fixtures), all
+marts of a dataset together, as the gate does (one GX context, Data Docs built once).
 Expected failures and example rows are computed by hand from ``make_warehouse`` in test_publish.py.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -14,7 +16,7 @@ import pytest
 from pipelines.publication.suites import (FEHLER, TABLE, WARNUNG, SuiteError, available_suites,
                                           load_publication_settings, load_suite, load_suites, parse_suite,
                                           to_snake_case)
-from pipelines.publication.validation import MartNotFoundError, MartValidation, validate_mart
+from pipelines.publication.validation import MartNotFoundError, MartValidation, validate_mart, validate_marts
 from tests.publication.test_publish import MARTS, make_warehouse
 
 DEFECTS = ("doppelter_schluessel", "anteil_ueber_100", "zaehler_ueber_nenner", "negative_kosten",
@@ -24,7 +26,7 @@ DEFECTS = ("doppelter_schluessel", "anteil_ueber_100", "zaehler_ueber_nenner", "
 def _validate_all(root: Path, defects: tuple[str, ...], marts: list[str]) -> dict[str, MartValidation]:
     warehouse = make_warehouse(root / "warehouse.duckdb", defects)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {m: validate_mart(con, m, load_suite(m), root / "data_docs") for m in marts}
+        return validate_marts(con, [load_suite(m) for m in marts], root / "data_docs")
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,64 @@ def test_missing_mart_and_failing_query(tmp_path: Path):
     # a query that does not run cannot be checked: an error, whatever the rule's severity
     assert not v.passed and [f.name for f in v.errors] == ["abfrage"] and v.warnings == []
     assert "gibt_es_nicht" in v.errors[0].message and "schlägt fehl" in v.errors[0].describe()
+
+
+def test_several_marts_share_one_context_and_one_data_docs_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import great_expectations as gx
+    from great_expectations.data_context.data_context.abstract_data_context import AbstractDataContext
+
+    calls = {"get_context": 0, "build_data_docs": 0}
+    real_get_context, real_build = gx.get_context, AbstractDataContext.build_data_docs
+
+    def get_context(*args, **kwargs):
+        calls["get_context"] += 1
+        return real_get_context(*args, **kwargs)
+
+    def build_data_docs(self, *args, **kwargs):
+        calls["build_data_docs"] += 1
+        return real_build(self, *args, **kwargs)
+
+    monkeypatch.setattr(gx, "get_context", get_context)
+    monkeypatch.setattr(AbstractDataContext, "build_data_docs", build_data_docs)
+    marts = ["mart_staff_by_grade", "mart_unit_cost_comparison", "mart_indicators_quarterly"]
+    result = _validate_all(tmp_path, (), marts)
+    assert calls == {"get_context": 1, "build_data_docs": 1}
+    assert list(result) == marts and all(v.passed for v in result.values())
+    pages = [p for v in result.values() for p in v.data_docs_pages]
+    assert len(pages) == len(set(pages)) == 2 + 2 + 4 and all(p.is_file() for p in pages)
+    # one run time for the whole gate
+    assert len({v.validated_at for v in result.values()}) == 1
+    index = (tmp_path / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html")
+    assert all(m in index.read_text(encoding="utf-8") for m in marts)
+    # the next gate in this process reuses the context of the directory
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        validate_marts(con, [load_suite("mart_staff_by_grade")], tmp_path / "data_docs")
+    assert calls == {"get_context": 1, "build_data_docs": 2}
+
+
+def test_validate_marts_reports_a_missing_mart_and_an_unusable_suite_per_mart(tmp_path: Path):
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb")
+    unknown_type = parse_suite({"mart": "mart_staff_by_grade", "expectations": [
+        {"name": "gibt_es_nicht", "type": "expect_column_values_to_be_magisch", "kwargs": {"column": "staff_vza"},
+         "severity": "fehler", "beschreibung": "Unbekannter Typ."}]}, Path("mart_staff_by_grade.yml"))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        result = validate_marts(con, [load_suite("mart_home_visits"), unknown_type,
+                                      load_suite("mart_unit_cost_comparison")], tmp_path / "docs")
+        with pytest.raises(SuiteError, match="expect_column_values_to_be_magisch"):
+            validate_mart(con, "mart_staff_by_grade", unknown_type, tmp_path / "docs")
+        with pytest.raises(ValueError, match="nur einmal"):
+            validate_marts(con, [unknown_type, unknown_type], tmp_path / "docs")
+    assert isinstance(result["mart_home_visits"], MartNotFoundError)
+    assert isinstance(result["mart_staff_by_grade"], SuiteError)
+    assert "magisch" in str(result["mart_staff_by_grade"])
+    unit = result["mart_unit_cost_comparison"]
+    assert isinstance(unit, MartValidation) and unit.passed and unit.data_docs_index.is_file()
+
+
+def test_stored_form_of_a_validation_reads_back_unchanged(implausible):
+    for v in implausible.values():
+        again = MartValidation.from_dict(json.loads(json.dumps(v.to_dict(), ensure_ascii=False, default=str)))
+        assert again == v and again.text() == v.text()
 
 
 def test_shipped_suites_load_and_every_rule_is_a_gx_expectation(plausible):

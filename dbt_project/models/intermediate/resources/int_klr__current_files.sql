@@ -21,8 +21,7 @@ ranked as (
         ) as version_rank,
         count(*) over (partition by d.kind, d.year, d.bezirk_nr) as n_versions
     from delivered as d
-    inner join {{ ref('stg_eingangsregister__files') }} as f
-        on f.file_id = d.file_id and f.status = 'accepted'
+    inner join {{ ref('stg_eingangsregister__klr') }} as f on f.file_id = d.file_id
 )
 
 select kind, year, bezirk_nr, file_id, seen_at, n_versions

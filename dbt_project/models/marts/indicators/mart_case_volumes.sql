@@ -4,7 +4,7 @@
 -- period overlaps a counted quarter of the same district and measure is dropped. Berlin: a historical
 -- Berlin total wins where given; elsewhere Berlin = sum of the district rows of the same period.
 with registry as (
-    select file_id, seen_at, status from {{ ref('stg_eingangsregister__files') }}
+    select file_id, seen_at from {{ ref('stg_eingangsregister__fallzahlen') }}
 ),
 
 history_ranked as (
@@ -15,7 +15,7 @@ history_ranked as (
             order by r.seen_at desc, v.file_id desc
         ) as version_rank
     from {{ ref('stg_fallzahlen__volumes') }} as v
-    join registry as r on r.file_id = v.file_id and r.status = 'accepted'
+    join registry as r on r.file_id = v.file_id
 ),
 
 history as (

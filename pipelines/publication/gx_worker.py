@@ -1,0 +1,98 @@
+"""Great Expectations in a second process, started while dbt builds the marts.
+
+Importing GX costs seconds of CPU. In the Dagster process that import would compete with dbt, which
+runs in-process, for the interpreter lock; a second process uses the machine's second core instead.
+The dbt step calls :func:`start` when marts are about to be rebuilt: the worker imports GX and creates
+the context of the Data Docs directory, then waits. The gate hands it the marts that need a validation
+(:func:`take`, :meth:`GxWorker.validate`); the worker validates them with its own read-only connection
+(dbt has closed the warehouse by then), answers once and exits. Without a worker, or when it died, the
+gate validates in its own process: the result is the same either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+_WORKER: GxWorker | None = None
+
+
+class GxWorkerError(RuntimeError):
+    """The worker could not validate; the caller validates in-process instead."""
+
+
+class GxWorker:
+    def __init__(self, data_docs_dir: Path):
+        context = multiprocessing.get_context("spawn")   # never fork a process that holds DuckDB and SQLite
+        self._conn, child = context.Pipe()
+        self.data_docs_dir = Path(data_docs_dir).resolve()
+        self.process = context.Process(target=_serve, args=(child, str(self.data_docs_dir)), name="gx-pruefung",
+                                       daemon=True)
+        self.process.start()
+        child.close()
+
+    def validate(self, warehouse: Path, suites: Sequence[Any], data_docs_dir: Path, *, example_rows: int,
+                 keep_runs: int) -> dict[str, Any]:
+        """``validation.validate_marts`` in the worker; raises GxWorkerError when the worker fails."""
+        if Path(data_docs_dir).resolve() != self.data_docs_dir or not self.process.is_alive():
+            raise GxWorkerError("Der Prüfprozess läuft nicht (mehr) für dieses Data-Docs-Verzeichnis.")
+        try:
+            self._conn.send((str(warehouse), list(suites), str(data_docs_dir), example_rows, keep_runs))
+            ok, payload = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise GxWorkerError(f"Der Prüfprozess hat nicht geantwortet: {exc}") from exc
+        finally:
+            self._conn.close()
+            self.process.join(timeout=30)
+        if not ok:
+            raise GxWorkerError(payload)
+        return payload
+
+
+def start(data_docs_dir: Path) -> GxWorker:
+    """Start the worker for this Data Docs directory (once per process; a running one is kept)."""
+    global _WORKER
+    with _LOCK:
+        if _WORKER is None or not _WORKER.process.is_alive():
+            _WORKER = GxWorker(data_docs_dir)
+        return _WORKER
+
+
+def take() -> GxWorker | None:
+    """The started worker, for one validation (None when there is none or it has died)."""
+    global _WORKER
+    with _LOCK:
+        worker, _WORKER = _WORKER, None
+    return worker if worker is not None and worker.process.is_alive() else None
+
+
+def _serve(conn: Any, data_docs_dir: str) -> None:
+    """The worker: import GX and create the context, then answer one request."""
+    import duckdb
+
+    from pipelines.publication import validation
+
+    try:
+        validation._gx_context(Path(data_docs_dir))   # the expensive part, done while dbt works
+    except Exception:   # validate_marts raises it again below, where the caller sees it
+        log.debug("GX-Kontext im Prüfprozess nicht erstellt", exc_info=True)
+    try:
+        warehouse, suites, docs, example_rows, keep_runs = conn.recv()
+    except EOFError:
+        return   # the run ended without a gate
+    try:
+        with duckdb.connect(warehouse, read_only=True) as con:
+            result = validation.validate_marts(con, suites, Path(docs), example_rows=example_rows,
+                                               keep_runs=keep_runs)
+        conn.send((True, result))
+    except BaseException as exc:  # noqa: BLE001 (reported to the caller, who validates in-process)
+        conn.send((False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
