@@ -206,11 +206,6 @@ class _Batch:
         self.rows = 0
 
     def add(self, table: str, frame: pl.DataFrame) -> None:
-        cols = columns(table)
-        extra = set(frame.columns) - set(cols)
-        if extra:
-            raise ValueError(f"raw.{table} has no columns {sorted(extra)}")
-        frame = frame.with_columns([pl.lit(None).alias(c) for c in cols if c not in frame.columns]).select(cols)
         self.frames.setdefault(table, []).append(frame)
         self.rows += frame.height
 
@@ -220,7 +215,8 @@ class _Batch:
         con.execute("BEGIN TRANSACTION")
         try:
             for table, frames in self.frames.items():
-                append_frame(con, table, pl.concat(frames, how="vertical_relaxed"))
+                # frames of one table may lack optional columns or hold all-null ones: diagonal, relaxed
+                append_frame(con, table, pl.concat(frames, how="diagonal_relaxed"))
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
