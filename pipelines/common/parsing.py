@@ -57,6 +57,8 @@ def parse_date_text(s: pl.Series, clean: Callable[[pl.Expr], pl.Expr] | None = N
             pl.when(t.str.contains(_DATE_GERMAN)).then(t.str.strptime(pl.Date, "%d.%m.%Y", strict=False)),
             pl.when(t.str.contains(_DATE_ISO)).then(t.str.strptime(pl.Date, "%Y-%m-%d", strict=False))).alias("p"),
             "given")
+        # the year 0 parses but is no calendar date (and no Python date): invalid like any other
+        .select(pl.when(pl.col("p").dt.year() >= 1).then(pl.col("p")).alias("p"), "given")
         .select("p", (pl.col("given") & pl.col("p").is_null()).alias("i"))
         .collect()
     )

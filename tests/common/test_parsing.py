@@ -56,7 +56,7 @@ def test_parse_date_shapes():
 
 
 @pytest.mark.parametrize("text", ["31.02.2019", "29.02.2019", "2019-2-1", "01.02.19", "01/02/2019",
-                                  "2019-02-01 12:30:00", "morgen"])
+                                  "2019-02-01 12:30:00", "morgen", "0000-01-01", "01.01.0000"])
 def test_parse_date_rejected(text):
     assert run(parse_date, [text]) == ([None], [True])
 

@@ -262,7 +262,7 @@ META_ROW = {"Bezirk": 2, "Jahr": 3, "Quartal": 4, "Formularversion": 5, "Stand":
     ("Bezirk", "13", "Unbekannter Bezirk"), ("Bezirk", "Mitte-Nord", "Unbekannter Bezirk"),
     ("Jahr", "20x4", "'Jahr'"), ("Jahr", 2015, "'Jahr'"), ("Jahr", 2025, "'Jahr'"), ("Jahr", "2024,5", "'Jahr'"),
     ("Quartal", 5, "'Quartal'"), ("Quartal", "Q2", "'Quartal'"), ("Quartal", 0, "'Quartal'"),
-    ("Formularversion", 2, "'Formularversion'"), ("Stand", "5.7.24", "'Stand'"),
+    ("Formularversion", 2, "'Formularversion'"), ("Stand", "5.7.24", "'Stand'"), ("Stand", "0000-01-01", "'Stand'"),
 ])
 def test_meta_invalid_values(tmp_path, feld, value, text):
     result = read(tmp_path / "m.xlsx", valid_sheets(**{feld: value}))

@@ -19,7 +19,7 @@ def test_submission_key_comes_from_meta(tmp_path: Path):
     path = write_sheets(tmp_path / "irgendwas.xlsx", valid_sheets(Bezirk="Neukölln"))
     assert read_submission_key(path, path.name) == ("08", 2024, 2)
 
-@pytest.mark.parametrize("meta", [{"Bezirk": "Atlantis"}, {"Quartal": 5}, {"Jahr": None}])
+@pytest.mark.parametrize("meta", [{"Bezirk": "Atlantis"}, {"Quartal": 5}, {"Jahr": None}, {"Stand": "0000-01-01"}])
 def test_invalid_meta_has_no_partition(tmp_path: Path, meta):
     path = write_sheets(tmp_path / "bogen.xlsx", valid_sheets(**meta))
     assert read_submission_key(path, path.name) is None
