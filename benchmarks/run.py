@@ -111,7 +111,7 @@ def machine() -> dict:
     return {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
             "date": dt.datetime.now().isoformat(timespec="seconds"),
             "load_average_at_start": os.getloadavg(),
-            "note": "2 Kerne; während der Messung liefen parallel andere Arbeiten auf der Maschine."}
+            "note": "Load beim Start: ein Wert über 0,5 heißt, dass andere Arbeit lief (Zeiten zu hoch)."}
 
 
 def print_table(results: dict) -> None:
