@@ -19,7 +19,8 @@ from pipelines.ingest.sensors import raw_files_sensor
 from pipelines.jobs import swh_full
 from pipelines.publication.checks import build_gate_checks, build_publication_asset
 from pipelines.settings import get_paths
-from pipelines.transform.assets import build_dbt_assets, load_manifest, mart_models
+from pipelines.transform.assets import build_dbt_assets, mart_models
+from pipelines.transform.manifest import load_manifest
 
 _manifest = load_manifest()
 _marts = mart_models(_manifest)

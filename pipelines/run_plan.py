@@ -109,10 +109,8 @@ def plan_run(instance: DagsterInstance, definitions: Callable[[], Definitions], 
 
     # 2. what earlier runs left undone
     baseline, since = _runs_since_last_success(instance)
-    for record in since:
+    for record in since:   # none of them is a successful planned run
         run = record.dagster_run
-        if run.status == DagsterRunStatus.SUCCESS and run.tags.get(TAG_PLANNED):
-            continue
         keys = set(run.asset_selection) if run.asset_selection is not None else all_keys()
         dirty |= keys & all_keys()
         plan.reasons.append(f"Nachzuholen: Lauf {run.run_id[:8]} ({_STATUS_DE[run.status]}).")
@@ -159,11 +157,9 @@ def _models_present(warehouse: Path) -> bool:
     """Every dbt model and seed has its relation in the warehouse."""
     if not warehouse.exists():
         return False
-    import json
+    from pipelines.transform.manifest import load_manifest   # not via dagster-dbt: no import cost
 
-    from pipelines.transform.manifest import MANIFEST_PATH
-
-    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()  # not via dagster-dbt: no import cost
+    nodes = load_manifest()["nodes"].values()
     expected = {(n["schema"], n["alias"] or n["name"]) for n in nodes if n["resource_type"] in ("model", "seed")}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         present = set(con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall())

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatch
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -107,7 +108,18 @@ def known_file_ids(warehouse: Path) -> set[str]:
 def new_files(paths: Paths) -> list[RawFile]:
     """The files under data/raw/ whose bytes are not registered yet (what the next run loads)."""
     known = known_file_ids(paths.warehouse)
-    return [f for f in discover(paths.raw_dir) if sha256_of(f.path) not in known]
+    return [f for f in discover(paths.raw_dir) if file_id(f) not in known]
+
+
+def file_id(f: RawFile) -> str:
+    """SHA-256 of a file version, hashed once per process: the plan of ``swh run`` and both ingest steps
+    of its run ask for every file under data/raw/."""
+    return _file_id(str(f.path), f.size, f.mtime)
+
+
+@lru_cache(maxsize=None)
+def _file_id(path: str, size: int, mtime: float) -> str:
+    return sha256_of(Path(path))
 
 
 def sha256_of(path: Path) -> str:
@@ -171,7 +183,7 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
         known = {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
         batch = _Batch()
         for f in discover(paths.raw_dir):
-            sha = sha256_of(f.path)
+            sha = file_id(f)
             if sha in known:
                 summary.unchanged += 1
                 continue

@@ -142,10 +142,6 @@ class MartValidation:
                    reused=reused)
 
 
-def mart_exists(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
-    return mart in existing_marts(con)
-
-
 def existing_marts(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Names of the tables and views in schema ``marts``."""
     return {r[0] for r in con.execute(

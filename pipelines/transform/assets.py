@@ -1,15 +1,12 @@
-"""All dbt models and seeds as Dagster assets; dbt tests become asset checks."""
+"""All dbt models and seeds as Dagster assets; the results of dbt tests are one observation per model."""
 
 
-import json
-from functools import cache
 from typing import Any, Mapping
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from pipelines.settings import export_environment, get_paths
-from pipelines.transform.manifest import MANIFEST_PATH
 
 # Asset groups follow the dbt folders: staging belongs to ingest, intermediate and marts to their
 # domain folder (indicators, resources); seeds are the parameters of the agreement.
@@ -33,14 +30,6 @@ class SwhTranslator(DagsterDbtTranslator):
         if layer in _FOLDER_GROUPS:
             return _FOLDER_GROUPS[layer]
         return fqn[2] if len(fqn) > 3 else layer
-
-
-@cache
-def load_manifest() -> dict[str, Any]:
-    if not MANIFEST_PATH.exists():
-        raise RuntimeError(
-            f"Das dbt-Manifest fehlt ({MANIFEST_PATH}). Bitte zuerst `make setup` oder `swh prepare` ausführen.")
-    return json.loads(MANIFEST_PATH.read_text())
 
 
 def mart_models(manifest: Mapping[str, Any]) -> dict[str, AssetKey]:

@@ -8,11 +8,14 @@ is stale (``make setup``, ``swh run`` and the test fixtures call :func:`prepare_
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pipelines.settings import DBT_PROJECT_DIR
 
@@ -38,6 +41,15 @@ def project_fingerprint() -> str:
             h.update(p.relative_to(DBT_PROJECT_DIR).as_posix().encode())
             h.update(p.read_bytes())
     return h.hexdigest()
+
+
+@cache
+def load_manifest() -> dict[str, Any]:
+    """manifest.json, parsed once per process (the run plan and the Dagster definitions both read it)."""
+    if not MANIFEST_PATH.exists():
+        raise RuntimeError(
+            f"Das dbt-Manifest fehlt ({MANIFEST_PATH}). Bitte zuerst `make setup` oder `swh prepare` ausführen.")
+    return json.loads(MANIFEST_PATH.read_text())
 
 
 def manifest_is_current() -> bool:
