@@ -74,20 +74,46 @@ def export_environment(paths: Paths) -> None:
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
 
 
-DAGSTER_YAML = """\
-# Dagster instance shared by `swh run` and `make ui` (written by pipelines.settings).
+_DAGSTER_YAML_HEADER = "# Dagster instance shared by `swh run` and `make ui` (written by pipelines.settings)."
+DAGSTER_YAML = _DAGSTER_YAML_HEADER + """
 telemetry:
   enabled: false
 # DuckDB allows one writing process: never two runs at once (runs started from the UI or the sensor queue)
 concurrency:
   runs:
     max_concurrent_runs: 1
+# Dagster's SQLite storages, same files and tables, but one engine per database file instead of one per
+# event (pipelines/common/dagster_storage.py): 12-17 ms -> 4-5 ms per event
+run_storage:
+  module: pipelines.common.dagster_storage
+  class: PooledSqliteRunStorage
+  config:
+    base_dir: "{history}"
+event_log_storage:
+  module: pipelines.common.dagster_storage
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: "{runs}"
 """
 
 
+def dagster_yaml(paths: Paths) -> str:
+    """dagster.yaml of the instance; the storage folders are where Dagster puts them by default."""
+    history = paths.dagster_home / "history"
+    return DAGSTER_YAML.format(history=history.as_posix(), runs=(history / "runs").as_posix())
+
+
 def ensure_dagster_home(paths: Paths) -> None:
-    """One Dagster instance for the CLI and the UI, with a configuration file (no telemetry)."""
+    """One Dagster instance for the CLI and the UI, with a configuration file (no telemetry).
+
+    A dagster.yaml this module wrote earlier (first line = its header) is brought up to date; one
+    written by somebody else is left alone."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     config = paths.dagster_home / "dagster.yaml"
+    wanted = dagster_yaml(paths)
     if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+        config.write_text(wanted, encoding="utf-8")
+        return
+    current = config.read_text(encoding="utf-8")
+    if current != wanted and current.startswith(_DAGSTER_YAML_HEADER):
+        config.write_text(wanted, encoding="utf-8")

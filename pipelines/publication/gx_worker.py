@@ -78,11 +78,14 @@ def _serve(conn: Any, data_docs_dir: str) -> None:
     import duckdb
 
     from pipelines.publication import validation
+    from pipelines.publication.suites import load_suites
 
     try:
-        validation._gx_context(Path(data_docs_dir))   # the expensive part, done while dbt works
+        # the expensive part, done while dbt works: import GX, create the context, then every mart's assets
+        validation.prepare_context(Path(data_docs_dir), ())
+        validation.prepare_context(Path(data_docs_dir), load_suites().values())
     except Exception:   # validate_marts raises it again below, where the caller sees it
-        log.debug("GX-Kontext im Prüfprozess nicht erstellt", exc_info=True)
+        log.debug("GX-Kontext im Prüfprozess nicht vorbereitet", exc_info=True)
     try:
         warehouse, suites, docs, example_rows, keep_runs = conn.recv()
     except EOFError:

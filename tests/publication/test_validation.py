@@ -263,3 +263,18 @@ def test_type_names_and_default_query():
     assert suite.queries[TABLE] == 'SELECT * FROM marts."mart_unit_cost_comparison"'
     assert suite.rules_for("verhaeltnis_zum_median")[0].kwargs == {
         "column": "verhaeltnis_zum_median", "min_value": 0.1, "max_value": 10}
+
+
+def test_prepared_context_has_every_query_asset_and_validates_the_same(tmp_path, plausible):
+    """The GX worker prepares the context ahead (assets of every query); validation results are unchanged."""
+    from pipelines.publication.validation import _gx_context, _gx_name, prepare_context
+
+    suites = list(load_suites().values())
+    prepare_context(tmp_path / "data_docs", suites)
+    _, source = _gx_context(tmp_path / "data_docs")
+    assert {a.name for a in source.assets} == {_gx_name(s.mart, q) for s in suites for q in s.queries}
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", ())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        again = validate_marts(con, [load_suite(m) for m in MARTS], tmp_path / "data_docs")
+    assert {m: (v.passed, v.n_rows, v.n_expectations) for m, v in again.items()} == \
+        {m: (v.passed, v.n_rows, v.n_expectations) for m, v in plausible.items()}

@@ -85,3 +85,18 @@ def test_failed_dbt_test_fails_the_step_with_the_test_named(data_dir: Path, test
     meta = _observation_of(result, FILES)
     assert meta["dbt_tests_bestanden"].value == meta["dbt_tests"].value - 1
     assert "accepted_values" in meta["dbt_tests_nicht_bestanden"].value
+
+
+def test_contract_violation_fails_the_model_and_names_it(data_dir: Path, test_warehouse):
+    """Column rules of marts are contracts enforced by DuckDB while the table is built: a status outside
+    accepted/superseded/rejected breaks the ``check`` of mart_submission_history.status (no dbt test needed;
+    the staging test that would catch it first is not selected here)."""
+    history = AssetKey(["marts", "mart_submission_history"])
+    test_warehouse.insert("file_registry", [{**_registry_row("c" * 64, "klr_mengen"), "status": "kaputt"}])
+    result = _run([history])
+    assert not result.success
+    assert result.get_asset_materialization_events() == []
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert "dbt build ist fehlgeschlagen" in message
+    assert "mart_submission_history" in message and "Constraint Error" in message
