@@ -250,9 +250,11 @@ def _content(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     except duckdb.Error as exc:
         return ["abfrage_fehler", type(exc).__name__, str(exc)]
     try:
-        count, total, xor = con.execute(
+        # fetchall, not fetchone: a result not read to its end can block the connection's next query
+        # (DuckDB 2.0: "connection has an unfinished result")
+        ((count, total, xor),) = con.execute(
             "SELECT count(*), sum(hash(*COLUMNS(*))::HUGEINT), bit_xor(hash(*COLUMNS(*))) "
-            f"FROM ({body}) AS swh_fingerprint_rows").fetchone()
+            f"FROM ({body}) AS swh_fingerprint_rows").fetchall()
     except duckdb.Error as exc:
         log.warning("Inhalt der Abfrage nicht vergleichbar (%s); die Mart wird neu geprüft.", exc)
         return ["nicht_vergleichbar", uuid.uuid4().hex]
