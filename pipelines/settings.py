@@ -82,6 +82,12 @@ telemetry:
 concurrency:
   runs:
     max_concurrent_runs: 1
+# a queued run (from the sensor or the UI) starts within a second, not up to five
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 # Dagster's SQLite storages, same files and tables, but one engine per database file instead of one per
 # event (pipelines/common/dagster_storage.py): 12-17 ms -> 4-5 ms per event
 run_storage:

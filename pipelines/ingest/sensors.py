@@ -17,7 +17,7 @@ def raw_fingerprint() -> str:
     return json.dumps({f.name: f"{f.size}:{f.mtime}" for f in discover(get_paths().raw_dir)}, sort_keys=True)
 
 
-@sensor(jobs=[swh_full], minimum_interval_seconds=10, default_status=DefaultSensorStatus.RUNNING,
+@sensor(jobs=[swh_full], minimum_interval_seconds=5, default_status=DefaultSensorStatus.RUNNING,
         description="Bemerkt neue oder geänderte Dateien unter data/raw/, legt die Quartale neuer "
                     "Erhebungsbögen als Partitionen an und startet, was sie speisen.")
 def raw_files_sensor(context: SensorEvaluationContext):
