@@ -11,7 +11,6 @@ import json
 import statistics
 import subprocess
 import tempfile
-from pathlib import Path
 
 from benchmarks.paths import PYTHON, REPO_ROOT
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from pipelines.ingest.erhebungsbogen_form import DATA_SHEETS
 
 N_WORKBOOKS = 20
-KEY = "benchmark-case-key-not-secret"
 
 
 def pick_workbooks(raw_dir: Path, n: int = N_WORKBOOKS) -> list[Path]:
@@ -37,7 +36,7 @@ def measure(raw_dir: Path, repeat: int) -> dict:
     sheets = [s.name for s in DATA_SHEETS]
 
     def project(p: Path) -> None:
-        result = read_erhebungsbogen(p, p.name, KEY)
+        result = read_erhebungsbogen(p, p.name)
         if not result.accepted:
             raise RuntimeError(f"{p.name} wurde abgelehnt: der Vergleich braucht gültige Bögen")
 

@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, Definitions
 
 from pipelines.ingest.assets import arbeitskalender, erhebungsboegen, raw_assets_of, raw_files
 from pipelines.ingest.partitions import plan_partitions, submission_partition

@@ -139,7 +139,7 @@ def test_bad_resubmission_changes_no_published_figure(env, first_run):
     source = next((env / "raw").rglob(f"erhebungsbogen_05_{DEMO_YEAR}Q2.xlsx"))
     from pipelines.ingest.erhebungsbogen import read_erhebungsbogen
 
-    assert read_erhebungsbogen(source, source.name, "k").accepted
+    assert read_erhebungsbogen(source, source.name).accepted
     broken = env / "raw" / "nachlieferung" / f"erhebungsbogen_05_{DEMO_YEAR}Q2_neu.xlsx"
     broken.parent.mkdir(exist_ok=True)
     _write_broken_copy(source, broken)

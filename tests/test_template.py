@@ -20,7 +20,6 @@ from pipelines.ingest.erhebungsbogen_form import (
 from pipelines.template import VALIDATED_ROWS, write_template, write_workbook
 
 TODAY = date(2024, 7, 15)
-KEY = "k"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +97,7 @@ def test_explanation_sheet_covers_every_column(book):
 
 
 def test_blank_template_reads_back_with_only_erfuellt_missing(template):
-    result = read_erhebungsbogen(template, template.name, KEY, today=TODAY)
+    result = read_erhebungsbogen(template, template.name, today=TODAY)
     assert (result.bezirk_nr, result.year, result.quarter) == ("07", 2024, 2)
     errors = [(p.sheet, p.row, p.column) for p in result.problems.errors]
     assert errors == [("Zugang", r, "Erfuellt") for r in range(2, 9)]
@@ -119,7 +118,7 @@ def test_template_filled_in_excel_style_is_accepted(template, tmp_path):
         wb["Zugang"].cell(r, 3, "ja" if r % 2 else "nein")
     path = tmp_path / "ausgefuellt.xlsx"
     wb.save(path)
-    result = read_erhebungsbogen(path, path.name, KEY, today=TODAY)
+    result = read_erhebungsbogen(path, path.name, today=TODAY)
     assert result.accepted and result.problems.items == [], [p.describe() for p in result.problems.items]
     rk = result.tables["erhebungsbogen_raeumungsklagen"]
     assert rk["eingang_mitteilung"].to_list() == [date(2024, 4, 2), date(2024, 5, 3)]
@@ -146,7 +145,7 @@ def written(tmp_path_factory) -> Path:
 
 
 def test_write_workbook_round_trip(written):
-    result = read_erhebungsbogen(written, written.name, KEY, today=TODAY)
+    result = read_erhebungsbogen(written, written.name, today=TODAY)
     assert result.accepted and result.problems.items == [], [p.describe() for p in result.problems.items]
     assert (result.bezirk_nr, result.year, result.quarter) == ("08", 2024, 2)
     rk = result.tables["erhebungsbogen_raeumungsklagen"]
@@ -185,7 +184,7 @@ def test_write_template_rejects_unknown_district(tmp_path):
 
 def test_blank_template_without_meta_values(tmp_path):
     path = write_template(tmp_path / "leer.xlsx")
-    result = read_erhebungsbogen(path, path.name, KEY, today=TODAY)
+    result = read_erhebungsbogen(path, path.name, today=TODAY)
     missing = {p.message for p in result.problems.errors if p.sheet == "Meta"}
     assert missing == {"Pflichtfeld 'Bezirk' fehlt oder ist leer.", "Pflichtfeld 'Jahr' fehlt oder ist leer.",
                        "Pflichtfeld 'Quartal' fehlt oder ist leer."}

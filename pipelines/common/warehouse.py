@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping
 
 import duckdb
 import polars as pl
@@ -22,19 +22,27 @@ def connect(warehouse: Path, *, read_only: bool = False) -> Iterator[duckdb.Duck
         con.close()
 
 
-def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Append a polars frame to ``raw.<table>``; missing columns are null, extra columns are an error."""
-    cols = columns(table)
-    extra = set(frame.columns) - set(cols)
+def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *,
+                 computed: Mapping[str, str] | None = None, inputs: Iterable[str] = (),
+                 params: Mapping[str, object] | None = None) -> int:
+    """Append a polars frame to ``raw.<table>``; missing columns are null, extra columns are an error.
+
+    ``computed``: column -> SQL expression over the frame's columns, evaluated in the INSERT itself (with
+    ``params``); ``inputs``: frame columns that only such expressions read, never written as they are.
+    """
+    cols, computed, inputs = columns(table), dict(computed or {}), set(inputs)
+    extra = set(frame.columns) - (set(cols) - set(computed)) - inputs
     if extra:
         raise ValueError(f"raw.{table} has no columns {sorted(extra)}")
+    if missing := inputs - set(frame.columns):
+        raise ValueError(f"raw.{table}: the frame lacks the columns {sorted(missing)}")
     if frame.is_empty():
         return 0
-    frame = frame.with_columns([pl.lit(None).alias(c) for c in cols if c not in frame.columns]).select(cols)
+    values = [computed[c] if c in computed else f'"{c}"' if c in frame.columns else "NULL" for c in cols]
     con.register("_append_frame", frame.to_arrow())
     try:
         con.execute(f'INSERT INTO {RAW_SCHEMA}.{table} ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
-                    f"SELECT * FROM _append_frame")
+                    f'SELECT {", ".join(values)} FROM _append_frame', dict(params or {}))
     finally:
         con.unregister("_append_frame")
     return frame.height

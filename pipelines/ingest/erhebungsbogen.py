@@ -1,8 +1,10 @@
 """Reader for the Erhebungsbogen, the quarterly district workbook (INPUTS.md §1, form version 1).
 
 Reads every sheet with fastexcel (calamine) as text, checks it set-based with polars and returns
-the rows for the raw layer plus every problem in German. Fall-IDs are hashed here and never leave
-the reader, not even in problem reports (rows are named by their spreadsheet row number).
+the rows for the raw layer plus every problem in German. The case sheets' rows carry the trimmed
+Fall-ID as ``fall_id``; the loader (:mod:`pipelines.ingest.registry`) stores only its keyed hash
+(``fall_key``), computed while it writes the rows. Problem reports never show a Fall-ID (rows are
+named by their spreadsheet row number).
 
 Decisions beyond the contract (thresholds in ``dbt_project/seeds/erhebungsbogen_pruefregeln.csv``):
 - an arrival date after the end of the Meta quarter is an error, and so is one more than
@@ -15,18 +17,18 @@ Decisions beyond the contract (thresholds in ``dbt_project/seeds/erhebungsbogen_
 - working days come from the shared Berlin calendar (pipelines.ingest.arbeitskalender).
 
 Why it is built the way it is: a workbook costs a fixed amount of work, not work per row, and every
-polars call has a fixed cost (tens of microseconds). So the workbook is parsed at once: the cells of
-all date columns of all sheets (and Meta's Stand) form one column, the text cells another, both
-parsed in one query; yes/no, Ergebnis and Nr columns are pooled likewise. Cells in the shape they
-usually have (a date cell as calamine spells it, ``ja``/``nein``, an Ergebnis as printed on the
-form, a plain number) are recognised on that pass and give exactly what the general parsers
+polars call has a fixed cost (tens of microseconds; a string function ~100 µs). So the workbook is
+parsed at once: the cells of all date columns of all sheets (and Meta's Stand) form one column, the
+text cells another, both recognised in their UTF-8 bytes with numpy; yes/no, Ergebnis and Nr columns
+are pooled likewise and compared. Cells in the shape they usually have (a date cell as calamine
+spells it, text without surrounding blanks, ``ja``/``nein``, an Ergebnis as printed on the form, a
+plain number) are recognised on that pass and give exactly what the general parsers
 (:mod:`pipelines.common.parsing`) give them; any other spelling sends the whole pool through the
 general parser. Every check is then a boolean mask over the parsed columns (numpy; a missing date
 never matches, as in a polars filter), and the German problem is written only for the rows it flags,
 with the value it shows formatted for those rows only. Rule parameters and the working-day calendar
-are cached by the contents of their seed files, and the Fall-IDs of both case sheets are hashed in
-one DuckDB call. Meta's few Feld names are normalised in Python where they are plain ASCII (the
-same result as polars), as the rest of the Meta rows are checked one by one.
+are cached by the contents of their seed files. Meta's few Feld names are normalised in Python where
+they are plain ASCII (the same result as polars), as the rest of the Meta rows are checked one by one.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from pathlib import Path
 import fastexcel
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from pipelines.common import bezirke
 from pipelines.common.parsing import (
@@ -55,7 +58,6 @@ from pipelines.common.parsing import (
     parse_yesno,
 )
 from pipelines.common.problems import FEHLER, WARNUNG, Problems, Severity
-from pipelines.common.pseudonym import hash_trimmed_case_keys
 from pipelines.ingest.arbeitskalender import cached_arbeitskalender
 from pipelines.ingest.erhebungsbogen_form import (
     CASE_SHEETS,
@@ -117,20 +119,17 @@ def _parse_pruefregeln(content: bytes) -> dict[str, int]:
     return rules
 
 
-def raw_schema(table: str) -> dict[str, pl.DataType]:
-    """polars dtypes of a raw table's columns (without the loader's file_id, seen_at), from the raw-layer DDL."""
-    return dict(_raw_schema(table))
-
-
 @cache
 def _raw_schema(table: str) -> dict[str, pl.DataType]:
+    """polars dtypes of the reader's columns of a raw table, from the raw-layer DDL: without the loader's
+    file_id, seen_at, and with the trimmed Fall-ID ``fall_id`` where the table stores its hash ``fall_key``."""
     schema = {}
     for line in DDL[table].strip().splitlines():
         parts = line.split("--")[0].split()
         if parts and parts[0].strip('"') not in LOADER_COLUMNS:
             schema[parts[0].strip('"')] = _PL_TYPES[parts[1].rstrip(",")]
     assert list(schema) == [c for c in columns(table) if c not in LOADER_COLUMNS], table
-    return schema
+    return {"fall_id" if c == "fall_key" else c: t for c, t in schema.items()}
 
 
 def _empty_table(table: str) -> pl.DataFrame:
@@ -281,7 +280,7 @@ class _Rows:
         n = grid.data.height
         raw = {c.field: grid.data.get_column(found[c.field]) if c.field in found else _repeat(None, pl.String, n)
                for c in cols}
-        rows = pl.Series("_row", np.arange(grid.header_row + 1, grid.header_row + 1 + n, dtype=np.int64))
+        rows = pl.Series("_row", np.arange(grid.header_row + 1, grid.header_row + 1 + n, dtype=np.int32))
         # a row counts when any form column has a value; a column without gaps settles it at once
         if n and all(raw[f].null_count() for f in found):
             keep = pl.DataFrame([s.alias(f) for f, s in raw.items()]).select(
@@ -296,7 +295,10 @@ class _Rows:
 
 # --- parsing the workbook ------------------------------------------------------------------------
 
-_DATE_CELL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_DATE_CELL = np.frombuffer(b"0000-00-00 00:00:00", dtype=np.uint8)  # a date cell as calamine spells it
+_DATE_DIGITS = _DATE_CELL == ord("0")
+_YEAR_MONTH_DAY = np.zeros((10, 3), np.int64)  # the digits of JJJJ-MM-TT -> year, month, day
+_YEAR_MONTH_DAY[0:4, 0], _YEAR_MONTH_DAY[5:7, 1], _YEAR_MONTH_DAY[8:10, 2] = [1000, 100, 10, 1], [10, 1], [10, 1]
 _ERGEBNIS = {normalise_header(v): v for v in ERGEBNIS_WERTE}
 _ERGEBNIS_OLD = pl.Series(list(_ERGEBNIS), dtype=pl.String)
 _ERGEBNIS_NEW = pl.Series(list(_ERGEBNIS.values()), dtype=pl.String)
@@ -361,7 +363,8 @@ class _Parsed:
 def _parse_workbook(sheets: dict[str, _Rows], stand: str | None) -> _Parsed:
     """Parse every cell of the workbook at once (see the module docstring): the cells of one kind form
     one column, recognised in their usual shape, else parsed by the general parser, and cut back into
-    the sheets' columns. One query for all dates and texts; yes/no, Ergebnis and Nr by comparison."""
+    the sheets' columns. Dates and texts are recognised in their UTF-8 bytes (numpy), yes/no, Ergebnis
+    and Nr by comparison."""
     parts: dict[str, list[tuple[tuple[str, str], pl.Series]]] = {"date": [], "yesno": [], "choice": [],
                                                                   "text": [], "int": []}
     if stand is not None:
@@ -369,24 +372,17 @@ def _parse_workbook(sheets: dict[str, _Rows], stand: str | None) -> _Parsed:
     for name, rows in sheets.items():
         for c in rows.cols:
             parts[c.type].append(((name, c.field), rows.raw[c.field]))
-    dates, texts = _pool(parts["date"]), _pool(parts["text"])
-    n = max(dates.len(), texts.len())
-    out = pl.DataFrame([_pad(dates, n).alias("d"), _pad(texts, n).alias("t")]).select(
-        pl.col("d").str.contains(_DATE_CELL).alias("cell"),
-        pl.col("d").str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias("day"),
-        pl.col("t").str.strip_chars().alias("t"))
     value: dict[tuple[str, str], pl.Series] = {}
     invalid: dict[tuple[str, str], pl.Series | None] = {}
-
-    # dates: every given cell a date cell -> its day (what the general parser makes of it), else the
-    # general parser for all
-    day = out.get_column("day").slice(0, dates.len())
-    if out.get_column("cell").slice(0, dates.len()).sum() == dates.len() - dates.null_count():
-        bad = None if day.null_count() == dates.null_count() else (dates.eq(dates) & day.is_null())
-    else:
+    # dates: every given cell a date cell of a calendar day -> its day (what the general parser makes
+    # of it), else the general parser for all
+    dates, bad = _pool(parts["date"]), None
+    day = _days_of_date_cells(dates)
+    if day is None:
         day, bad = _parse_dates(dates)
     _cut(parts["date"], day, bad, value, invalid)
-    _cut(parts["text"], out.get_column("t").slice(0, texts.len()), None, value, invalid)
+    texts = _pool(parts["text"])
+    _cut(parts["text"], texts if _trimmed(texts) else texts.str.strip_chars(), None, value, invalid)
     # ja/nein as on the form, else the general parser
     answers = _pool(parts["yesno"])
     ja = answers == "ja"
@@ -419,8 +415,54 @@ def _pool(parts: list[tuple[object, pl.Series]]) -> pl.Series:
     return pl.concat([s for _, s in parts]) if parts else pl.Series([], dtype=pl.String)
 
 
-def _pad(s: pl.Series, n: int) -> pl.Series:
-    return s if s.len() == n else pl.concat([s, _repeat(None, pl.String, n - s.len())])
+def _utf8(text: pl.Series) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A text column in arrow's layout: the arrow array, where a value is given, and the start and
+    length of each value in the UTF-8 bytes (the last array)."""
+    layout = text.to_arrow()
+    if layout.type != pa.large_string():
+        layout = layout.cast(pa.large_string())
+    validity, offsets, data = layout.buffers()
+    n, at = len(layout), layout.offset
+    given = (np.ones(n, bool) if validity is None else
+             np.unpackbits(np.frombuffer(validity, np.uint8), count=at + n, bitorder="little")[at:].view(bool))
+    bounds = np.frombuffer(offsets, np.int64, count=n + 1, offset=8 * at)
+    raw = np.zeros(0, np.uint8) if data is None else np.frombuffer(data, np.uint8)
+    return layout, given, bounds[:-1], np.diff(bounds), raw
+
+
+def _days_of_date_cells(text: pl.Series) -> pl.Series | None:
+    """The days of date text where every given value is a date cell as calamine spells it
+    (``JJJJ-MM-TT hh:mm:ss``) of a calendar day from the year 1 on, else None (the general parser
+    decides). A time of day does not change the day."""
+    layout, given, start, length, raw = _utf8(text)
+    if not (length == np.where(given, _DATE_CELL.size, 0)).all():
+        return None
+    # every value has the length of a date cell (a null none): the values' bytes, one row per value
+    cells = (raw[start[0]:start[-1] + length[-1]] if start.size else raw[:0]).reshape(-1, _DATE_CELL.size)
+    digits = cells - ord("0")  # a byte below '0' wraps around: no digit either
+    if not np.where(_DATE_DIGITS, digits <= 9, cells == _DATE_CELL).all():
+        return None
+    year, month, day = (digits[:, :10] @ _YEAR_MONTH_DAY).T
+    if ((year < 1) | (month < 1) | (month > 12)).any():
+        return None
+    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]").view(np.int64)  # days since 1970
+    if ((day < 1) | (day > (months + 1).astype("datetime64[D]").view(np.int64) - first)).any():
+        return None
+    # days since 1970 where a value is given, in arrow's layout of dates (the text's validity: its nulls)
+    days = np.zeros(layout.offset + len(layout), np.int32)
+    days[layout.offset:][given] = first + day - 1
+    return pl.Series(pa.Array.from_buffers(pa.date32(), len(layout), [layout.buffers()[0], pa.py_buffer(days)],
+                                           offset=layout.offset))
+
+
+def _trimmed(text: pl.Series) -> bool:
+    """Whether no value starts or ends with a blank, so that str.strip_chars would change nothing: the
+    first and last byte of every value printable ASCII (anything else is left to str.strip_chars)."""
+    _, given, start, length, raw = _utf8(text)
+    filled = given & (length > 0)
+    ends = np.concatenate([raw[start[filled]], raw[start[filled] + length[filled] - 1]])
+    return bool(((ends > 0x20) & (ends < 0x80)).all())
 
 
 def _cut(parts: list[tuple[tuple[str, str], pl.Series]], value: pl.Series, invalid: pl.Series | None,
@@ -854,7 +896,7 @@ def _unreadable(problems: Problems, reason: str) -> None:
 _FORM_SHEET = {normalise_header(s): s for s in REQUIRED_SHEETS}
 
 
-def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: date | None = None) -> ReadResult:
+def read_erhebungsbogen(path: Path, display_name: str, today: date | None = None) -> ReadResult:
     """Check one Erhebungsbogen and return its raw-layer rows (empty when there is any error)."""
     problems = Problems(display_name)
     result = ReadResult(kind=KIND, problems=problems)
@@ -923,7 +965,7 @@ def read_erhebungsbogen(path: Path, display_name: str, case_key: str, today: dat
     if problems.has_errors or meta is None:
         result.tables = {t: _empty_table(t) for t in TABLES}
         return result
-    result.tables = _build_tables(meta, sheets, parsed, case_key)
+    result.tables = _build_tables(meta, sheets, parsed)
     return result
 
 
@@ -949,20 +991,14 @@ def read_submission_key(path: Path, display_name: str) -> tuple[str, int, int] |
     return ctx.bezirk_nr, ctx.year, ctx.quarter
 
 
-def _build_tables(meta: dict, sheets: dict[str, _Rows], parsed: _Parsed, case_key: str) -> dict[str, pl.DataFrame]:
-    """The raw tables, from the parsed columns; the Fall-IDs of both case sheets are hashed at once."""
+def _build_tables(meta: dict, sheets: dict[str, _Rows], parsed: _Parsed) -> dict[str, pl.DataFrame]:
+    """The raw tables, from the parsed columns (the case sheets with their trimmed Fall-IDs)."""
     meta_schema = _raw_schema("erhebungsbogen_meta")
     tables = {"erhebungsbogen_meta": pl.DataFrame([_unit(meta[c], t).alias(c) for c, t in meta_schema.items()])}
-    keys = hash_trimmed_case_keys(meta["bezirk_nr"], pl.concat([parsed.value[(s.name, "fall_id")]
-                                                                for s in CASE_SHEETS]), case_key)
-    offset = 0
     for sheet in DATA_SHEETS:
         n = sheets[sheet.name].height
         given = {"bezirk_nr": _repeat(meta["bezirk_nr"], pl.String, n), "year": _repeat(meta["year"], pl.Int32, n),
                  "quarter": _repeat(meta["quarter"], pl.Int32, n), "source_row": sheets[sheet.name].rows}
-        if sheet in CASE_SHEETS:
-            given["fall_key"] = keys.slice(offset, n)
-            offset += n
         columns = [(given[c] if c in given else parsed.value[(sheet.name, c)]).alias(c)
                    for c in _raw_schema(sheet.table)]
         tables[sheet.table] = pl.DataFrame([s if s.dtype == t else s.cast(t)

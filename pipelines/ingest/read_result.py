@@ -13,7 +13,8 @@ from pipelines.common.problems import Problems
 class ReadResult:
     kind: str                      # erhebungsbogen | klr_mengen | klr_kosten | klr_stellen | fallzahlen
     problems: Problems
-    # raw table name -> rows, with the columns of pipelines.ingest.raw_tables except file_id
+    # raw table name -> rows, with the columns of pipelines.ingest.raw_tables except file_id; case rows
+    # carry the trimmed Fall-ID as fall_id, which the loader writes only as its keyed hash fall_key
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     bezirk_nr: str | None = None   # one district, or None (KLR file with several districts)
     year: int | None = None

@@ -4,6 +4,7 @@ A file is identified by the SHA-256 of its bytes: an unchanged file is never rea
 file is a new version. Every version that arrives is copied to ``<data dir>/archive/`` and gets a
 row in ``raw.file_registry`` and a German report under ``<data dir>/reports/``, accepted or not.
 A rejected file adds nothing but its registry row and its problems: no published figure changes.
+Fall-IDs are written only as their keyed hash (``fall_key``), computed by the INSERT that writes the rows.
 """
 
 from __future__ import annotations
@@ -130,12 +131,12 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _reader(kind: str, case_key: str) -> Callable[[Path, str], ReadResult]:
+def _reader(kind: str) -> Callable[[Path, str], ReadResult]:
     # imported here so that a module that only lists files does not pay for every reader
     if kind == "erhebungsbogen":
         from pipelines.ingest.erhebungsbogen import read_erhebungsbogen
 
-        return lambda path, name: read_erhebungsbogen(path, name, case_key)
+        return read_erhebungsbogen
     if kind.startswith("klr_"):
         from pipelines.ingest.klr import read_klr
 
@@ -181,7 +182,7 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
     with duckdb.connect(str(paths.warehouse)) as con:
         create_raw_tables(con)
         known = {r[0] for r in con.execute("SELECT file_id FROM raw.file_registry").fetchall()}
-        batch = _Batch()
+        batch = _Batch(case_key)
         for f in discover(paths.raw_dir):
             sha = file_id(f)
             if sha in known:
@@ -191,7 +192,7 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
                 continue
             known.add(sha)
             try:
-                result = _reader(f.kind, case_key)(f.path, f.name)
+                result = _reader(f.kind)(f.path, f.name)
             except Exception as exc:  # a reader bug must not cost the other files: reject with a report
                 problems = Problems(f.name)
                 problems.error(f"Die Datei konnte nicht verarbeitet werden ({type(exc).__name__}: {exc}).",
@@ -210,10 +211,16 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
 BATCH_ROWS = 250_000  # rows held in memory before they are written (bounded memory at any scale)
 
 
-class _Batch:
-    """Rows of several files, written together: one INSERT per table instead of one per file and table."""
+# keyed hash of district and trimmed Fall-ID, as hex: what the warehouse keeps of a case's identity
+FALL_KEY_SQL = "sha256($key || '|' || bezirk_nr || '|' || fall_id)"
 
-    def __init__(self) -> None:
+
+class _Batch:
+    """Rows of several files, written together: one INSERT per table instead of one per file and table.
+    Case rows arrive with the trimmed Fall-ID (``fall_id``) and are written with its keyed hash."""
+
+    def __init__(self, case_key: str) -> None:
+        self.case_key = case_key
         self.frames: dict[str, list[pl.DataFrame]] = {}
         self.rows = 0
 
@@ -228,7 +235,12 @@ class _Batch:
         try:
             for table, frames in self.frames.items():
                 # frames of one table may lack optional columns or hold all-null ones: diagonal, relaxed
-                append_frame(con, table, pl.concat(frames, how="diagonal_relaxed"))
+                frame = pl.concat(frames, how="diagonal_relaxed")
+                if "fall_key" in columns(table):   # the Fall-ID is written only as its keyed hash
+                    append_frame(con, table, frame, computed={"fall_key": FALL_KEY_SQL}, inputs={"fall_id"},
+                                 params={"key": self.case_key})
+                else:
+                    append_frame(con, table, frame)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -23,7 +23,6 @@ from pipelines.ingest.klr import read_klr
 
 YEAR = 2024
 TODAY = date(2025, 6, 30)  # every 2024 event lies in the past
-KEY = "test-key"
 # headers exactly as INPUTS.md §2 and §3
 KLR_HEADERS = {
     "klr_mengen": "Jahr;Bezirk;Produkt;Produktbezeichnung;Bezugsgroesse;Menge;Budget",
@@ -255,7 +254,7 @@ def test_access_standards_improve_and_are_never_lost():
 
 def _read(raw: Path, name: str):
     path = next(raw.rglob(name))
-    return read_erhebungsbogen(path, path.relative_to(raw).as_posix(), KEY, today=TODAY)
+    return read_erhebungsbogen(path, path.relative_to(raw).as_posix(), today=TODAY)
 
 
 def test_sample_workbooks_are_accepted(raw):
@@ -276,11 +275,11 @@ def test_correction_adds_rows_and_next_quarter_repeats_cases(raw):
     n_first = first.tables["erhebungsbogen_raeumungsklagen"].height
     n_fixed = fixed.tables["erhebungsbogen_raeumungsklagen"].height
     assert n_first < n_fixed
-    assert set(first.tables["erhebungsbogen_raeumungsklagen"]["fall_key"]) < set(
-        fixed.tables["erhebungsbogen_raeumungsklagen"]["fall_key"])
+    assert set(first.tables["erhebungsbogen_raeumungsklagen"]["fall_id"]) < set(
+        fixed.tables["erhebungsbogen_raeumungsklagen"]["fall_id"])
     q1 = _read(raw, f"erhebungsbogen_01_{YEAR}Q1.xlsx").tables["erhebungsbogen_raeumungsklagen"]
     q2 = _read(raw, f"erhebungsbogen_01_{YEAR}Q2.xlsx").tables["erhebungsbogen_raeumungsklagen"]
-    both = q1.join(q2, on="fall_key", suffix="_q2")
+    both = q1.join(q2, on="fall_id", suffix="_q2")
     assert both.height > 5
     assert (both["eingang_mitteilung"] == both["eingang_mitteilung_q2"]).all()
     events = ("versand_anschreiben", "hausbesuch_1", "hausbesuch_2")

@@ -1,8 +1,8 @@
-"""The Erhebungsbogen reader: every hard error and warning of INPUTS.md §1, the tolerances, hashing."""
+"""The Erhebungsbogen reader: every hard error and warning of INPUTS.md §1, the tolerances, the Fall-IDs
+(hashed by the loader: tests/ingest/test_case_keys.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,7 +31,6 @@ from tests.ingest.workbooks import (
     write_sheets,
 )
 
-KEY = "test-schluessel"
 TABLES = ("erhebungsbogen_meta", "erhebungsbogen_raeumungsklagen", "erhebungsbogen_zwangsraeumungen",
           "erhebungsbogen_zugang")
 
@@ -39,7 +38,7 @@ TABLES = ("erhebungsbogen_meta", "erhebungsbogen_raeumungsklagen", "erhebungsbog
 def read(path: Path, sheets: dict | None = None, name: str = FILE_NAME) -> ReadResult:
     if sheets is not None:
         write_sheets(path, sheets)
-    return read_erhebungsbogen(path, name, KEY, today=TODAY)
+    return read_erhebungsbogen(path, name, today=TODAY)
 
 
 def find(result: ReadResult, severity: str | None = None, **where) -> list[Problem]:
@@ -53,8 +52,10 @@ def one(result: ReadResult, severity: str, **where) -> Problem:
     return found[0]
 
 
-def fall_key(bezirk: str, fall_id: str) -> str:
-    return hashlib.sha256(f"{KEY}|{bezirk}|{fall_id}".encode()).hexdigest()
+def reader_columns(table: str) -> list[str]:
+    """The raw table's columns as the reader gives them: the loader adds file_id (and seen_at) and
+    writes the Fall-ID only as its keyed hash fall_key."""
+    return ["fall_id" if c == "fall_key" else c for c in columns(table) if c not in LOADER_COLUMNS]
 
 
 # --- a valid workbook ----------------------------------------------------------------------------
@@ -68,8 +69,8 @@ def test_valid_workbook_is_accepted_without_any_problem(valid):
     assert valid.accepted
     assert [p.describe() for p in valid.problems.items] == []
     assert (valid.kind, valid.bezirk_nr, valid.year, valid.quarter) == ("erhebungsbogen", "01", 2024, 2)
-    for t in TABLES:  # the loader adds file_id (and seen_at), the reader everything else
-        assert valid.tables[t].columns == [c for c in columns(t) if c not in LOADER_COLUMNS]
+    for t in TABLES:
+        assert valid.tables[t].columns == reader_columns(t)
     assert valid.n_rows == 1 + 3 + 2 + 7
 
 
@@ -95,22 +96,14 @@ def test_valid_workbook_values(valid):
     assert zg["source_row"].to_list() == [2, 3, 4, 5, 6, 7, 8]
 
 
-def test_fall_ids_are_hashed_and_never_leave_the_reader(valid):
+def test_fall_ids_only_in_the_case_rows_for_the_loader(valid):
     rk = valid.tables["erhebungsbogen_raeumungsklagen"]
-    assert rk["fall_key"].to_list() == [fall_key("01", "A-1"), fall_key("01", "A-2"), fall_key("01", "A-3")]
-    assert valid.tables["erhebungsbogen_zwangsraeumungen"]["fall_key"][0] == fall_key("01", "Z-1")
+    assert rk["fall_id"].to_list() == ["A-1", "A-2", "A-3"]
+    assert valid.tables["erhebungsbogen_zwangsraeumungen"]["fall_id"].to_list() == ["Z-1", "Z-2"]
     raw_ids = {r["Fall-ID"] for r in RK_ROWS + ZR_ROWS}
-    for t, frame in valid.tables.items():
-        assert "fall_id" not in frame.columns
-        text = str(frame.select(pl.all().cast(pl.String)).to_dicts())
+    for t in ("erhebungsbogen_meta", "erhebungsbogen_zugang"):
+        text = str(valid.tables[t].select(pl.all().cast(pl.String)).to_dicts())
         assert not any(i in text for i in raw_ids), t
-
-
-def test_same_fall_id_in_other_district_gets_other_key(tmp_path):
-    result = read(tmp_path / "b.xlsx", valid_sheets(Bezirk="Pankow"))
-    assert result.accepted and result.bezirk_nr == "03"
-    key = result.tables["erhebungsbogen_raeumungsklagen"]["fall_key"][0]
-    assert key == fall_key("03", "A-1") != fall_key("01", "A-1")
 
 
 # --- tolerances ----------------------------------------------------------------------------------
@@ -161,8 +154,8 @@ def test_yesno_spellings_and_ergebnis_case(tolerant):
 def test_empty_rows_skipped_and_row_numbers_kept(tolerant):
     assert tolerant.tables["erhebungsbogen_raeumungsklagen"]["source_row"].to_list() == [2, 3, 5]
     assert tolerant.tables["erhebungsbogen_zwangsraeumungen"]["source_row"].to_list() == [2, 4]
-    # the Fall-ID is trimmed before hashing
-    assert tolerant.tables["erhebungsbogen_raeumungsklagen"]["fall_key"][0] == fall_key("01", "T-1")
+    # the Fall-ID is trimmed (the loader hashes it as it is here)
+    assert tolerant.tables["erhebungsbogen_raeumungsklagen"]["fall_id"].to_list() == ["T-1", "T-2", "T-3"]
 
 
 @pytest.mark.parametrize("bezirk", ["1", "01", 1, "Mitte", " mitte "])
@@ -178,7 +171,7 @@ def test_extra_column_is_warned_and_ignored(tmp_path):
     assert result.accepted
     p = one(result, WARNUNG, sheet="Zwangsraeumungen", column="Sachbearbeitung intern")
     assert p.row == 1 and p.value == "Sachbearbeitung intern" and "ignoriert" in p.message
-    assert result.tables["erhebungsbogen_zwangsraeumungen"].columns == columns("erhebungsbogen_zwangsraeumungen")[1:]
+    assert result.tables["erhebungsbogen_zwangsraeumungen"].columns == reader_columns("erhebungsbogen_zwangsraeumungen")
 
 
 def test_missing_optional_column_is_warned(tmp_path):
@@ -588,7 +581,7 @@ def test_five_thousand_case_rows(tmp_path):
     assert result.tables["erhebungsbogen_raeumungsklagen"].height == 4000
     assert result.tables["erhebungsbogen_zwangsraeumungen"].height == 1000
     assert result.tables["erhebungsbogen_raeumungsklagen"]["reaktion"].sum() == 1334
-    assert result.tables["erhebungsbogen_raeumungsklagen"]["fall_key"].n_unique() == 4000
+    assert result.tables["erhebungsbogen_raeumungsklagen"]["fall_id"].n_unique() == 4000
 
 
 # --- the fast path: usual shapes and the general parsers agree -----------------------------------
@@ -620,12 +613,23 @@ def test_usual_shapes_and_other_spellings_give_the_same_rows(tmp_path):
     assert usual.tables["erhebungsbogen_raeumungsklagen"]["hausbesuch_1"].to_list() == [date(2024, 4, 15), None]
 
 
-def test_a_date_cell_that_is_no_date_is_invalid(tmp_path):
+@pytest.mark.parametrize("text", ["2024-02-30 00:00:00", "2023-02-29 00:00:00", "2024-13-01 00:00:00",
+                                  "2024-04-00 00:00:00", "0000-01-01 00:00:00", "２024-04-15 00:00:00"])
+def test_a_date_cell_that_is_no_date_is_invalid(tmp_path, text):
     # text in the shape of a date cell, but no calendar day: the usual-shape path must still reject it
-    rows = [dict(RK_ROWS[0], **{"Hausbesuch 2": "2024-02-30 00:00:00"})]
+    rows = [dict(RK_ROWS[0], **{"Hausbesuch 2": text})]
     result = read(tmp_path / "d.xlsx", valid_sheets(rk_rows=rows))
     p = one(result, FEHLER, sheet="Raeumungsklagen", row=2, column="Hausbesuch 2")
-    assert p.message == "Ungültiges Datum." and p.value == "2024-02-30 00:00:00"
+    assert p.message == "Ungültiges Datum." and p.value == text
+
+
+def test_a_date_cell_of_a_leap_day_or_with_a_time_is_that_day(tmp_path):
+    rows = [dict(RK_ROWS[1], **{"Fall-ID": "L-1", "Eingang Mitteilung": "2024-02-29 00:00:00",
+                                "Versand Anschreiben": "2024-03-01 13:45:00"})]
+    result = read(tmp_path / "l.xlsx", valid_sheets(rk_rows=rows + RK_ROWS[:1]))
+    rk = result.tables["erhebungsbogen_raeumungsklagen"]
+    assert result.accepted and rk["eingang_mitteilung"][0] == date(2024, 2, 29)
+    assert rk["versand_anschreiben"][0] == date(2024, 3, 1)
 
 
 # --- parameters are data: cached by their contents -------------------------------------------------
@@ -673,16 +677,6 @@ def test_working_day_calendar_is_cached_by_its_settings(tmp_path):
     assert heiligabend["is_arbeitstag"].to_list() == [True]
 
 
-def test_hashing_in_one_call_gives_the_stored_keys():
-    from pipelines.common.pseudonym import hash_case_keys, hash_trimmed_case_keys
-
-    ids = pl.Series(["A-1", " B-2 ", "Ä-3", None])
-    expected = [fall_key("05", "A-1"), fall_key("05", "B-2"), fall_key("05", "Ä-3"), None]
-    assert hash_case_keys(pl.Series(["05"] * 4), ids, KEY).to_list() == expected
-    assert hash_trimmed_case_keys("05", ids.str.strip_chars(), KEY).to_list() == expected
-    assert hash_trimmed_case_keys("05", pl.Series([], dtype=pl.String), KEY).to_list() == []
-
-
 def test_broken_calendar_settings_fail_only_where_a_letter_is_counted(tmp_path, monkeypatch):
     from pipelines.ingest import arbeitskalender
 
@@ -693,3 +687,11 @@ def test_broken_calendar_settings_fail_only_where_a_letter_is_counted(tmp_path, 
     assert without_letters.accepted  # no letter to count: the calendar is not needed
     with pytest.raises(ValueError, match="heiligabend_arbeitsfrei"):  # a configuration error, not a report
         read(tmp_path / "v.xlsx", valid_sheets())
+
+
+def test_a_workbook_without_any_date_is_read(tmp_path):
+    # no case rows and no Stand: no date to parse at all
+    result = read(tmp_path / "n.xlsx", valid_sheets(rk_rows=[], zr_rows=[], Stand=None))
+    assert result.accepted and result.problems.items == []
+    assert result.tables["erhebungsbogen_meta"]["stand"].to_list() == [None]
+    assert result.tables["erhebungsbogen_raeumungsklagen"].height == 0
