@@ -27,10 +27,12 @@ def _setup() -> Paths:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    from pipelines.transform.dbt_schemas import prepare_schemas
     from pipelines.transform.manifest import prepare_manifest
 
     _setup()
     print(f"dbt-Manifest bereit: {prepare_manifest(force=args.force)}")
+    prepare_schemas()
     return 0
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetObservation, Failure, MetadataValue
 
 from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.transform.dbt_schemas import use_stored_schemas
 from pipelines.transform.manifest import MANIFEST_PATH
 
 PARTIAL_PARSE_PATH = MANIFEST_PATH.parent / "partial_parse.msgpack"
@@ -92,6 +93,7 @@ def dbt_build(context: AssetExecutionContext, manifest_json: Mapping[str, Any], 
         if info.name in _RESULT_EVENTS:
             events.put(msg_to_dict(msg))
 
+    use_stored_schemas()   # dbt's JSON schemas as `swh prepare` stored them (see dbt_schemas)
     runner = dbtRunner(manifest=prepared_manifest(warehouse), callbacks=[on_event])
 
     def invoke() -> None:
