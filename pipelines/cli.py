@@ -96,6 +96,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
             return 0
         if plan.added_quarters:
             instance.add_dynamic_partitions(QUARTAL, plan.added_quarters)
+        if any(key.path[0] == "marts" for key in plan.asset_keys):
+            from pipelines.publication import gx_worker
+
+            # the gate follows: GX imports on the second core from now on, not only once dbt starts
+            gx_worker.start(paths.data_docs_dir)
         progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
         try:
             with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
