@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.common.problems import Problems, write_report
-from pipelines.common.pseudonym import load_case_key
+from pipelines.common.pseudonym import FALL_KEY_SQL, load_case_key
 from pipelines.common.warehouse import append_frame, table_exists
 from pipelines.ingest.raw_tables import columns, create_raw_tables
 from pipelines.ingest.read_result import ReadResult
@@ -209,10 +209,6 @@ def ingest_files(paths: Paths, *, select: Callable[[RawFile], bool] | None = Non
 
 
 BATCH_ROWS = 250_000  # rows held in memory before they are written (bounded memory at any scale)
-
-
-# keyed hash of district and trimmed Fall-ID, as hex: what the warehouse keeps of a case's identity
-FALL_KEY_SQL = "sha256($key || '|' || bezirk_nr || '|' || fall_id)"
 
 
 class _Batch:

@@ -78,12 +78,10 @@ def _serve(conn: Any, data_docs_dir: str) -> None:
     import duckdb
 
     from pipelines.publication import validation
-    from pipelines.publication.suites import load_suites
 
     try:
-        # the expensive part, done while dbt works: import GX, create the context, then every mart's assets
-        validation.prepare_context(Path(data_docs_dir), ())
-        validation.prepare_context(Path(data_docs_dir), load_suites().values())
+        # the expensive part, done while dbt works: import GX, create the context and every mart's assets
+        validation.prepare_context(Path(data_docs_dir))
     except Exception:   # validate_marts raises it again below, where the caller sees it
         log.debug("GX-Kontext im Prüfprozess nicht vorbereitet", exc_info=True)
     try:

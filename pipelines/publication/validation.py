@@ -40,7 +40,8 @@ import duckdb
 
 from pipelines.publication import gx_worker
 from pipelines.publication import suites as suites_module
-from pipelines.publication.suites import FEHLER, TABLE, PublicationSettings, Rule, Suite, SuiteError, load_suite
+from pipelines.publication.suites import (FEHLER, TABLE, PublicationSettings, Rule, Suite, SuiteError,
+                                          available_suites, load_suite)
 from pipelines.settings import EXPECTATIONS_DIR
 
 DATASOURCE = "swh_marts"
@@ -209,11 +210,16 @@ def _batch_definition(source: Any, name: str) -> Any:
         return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
 
 
-def prepare_context(data_docs_dir: Path, suites: Iterable[Suite]) -> None:
-    """Create the GX context and the assets of every query of ``suites``: the gate's fixed costs,
-    paid by the GX worker while dbt builds the marts."""
+def prepare_context(data_docs_dir: Path, suites_dir: Path = EXPECTATIONS_DIR) -> None:
+    """Create the GX context, then the assets of every query of every suite: the gate's fixed costs,
+    paid by the GX worker while dbt builds the marts. A suite that does not load is skipped here; the
+    gate reports it."""
     _, source = _gx_context(data_docs_dir)
-    for suite in suites:
+    for mart in available_suites(suites_dir):
+        try:
+            suite = load_suite(mart, suites_dir)
+        except SuiteError:
+            continue
         for query in suite.queries:
             _batch_definition(source, _gx_name(suite.mart, query))
 

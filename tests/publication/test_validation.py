@@ -270,7 +270,7 @@ def test_prepared_context_has_every_query_asset_and_validates_the_same(tmp_path,
     from pipelines.publication.validation import _gx_context, _gx_name, prepare_context
 
     suites = list(load_suites().values())
-    prepare_context(tmp_path / "data_docs", suites)
+    prepare_context(tmp_path / "data_docs")
     _, source = _gx_context(tmp_path / "data_docs")
     assert {a.name for a in source.assets} == {_gx_name(s.mart, q) for s in suites for q in s.queries}
     warehouse = make_warehouse(tmp_path / "warehouse.duckdb", ())
