@@ -28,11 +28,15 @@ def _setup() -> Paths:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from pipelines.transform.dbt_schemas import prepare_schemas
+    from pipelines.transform.dbt_templates import prepare_templates
     from pipelines.transform.manifest import prepare_manifest
 
     _setup()
     print(f"dbt-Manifest bereit: {prepare_manifest(force=args.force)}")
     prepare_schemas()
+    compiled = prepare_templates()
+    if compiled:
+        print(f"dbt-Vorlagen kompiliert: {compiled}")
     return 0
 
 
@@ -70,10 +74,18 @@ def cmd_run(_args: argparse.Namespace) -> int:
     prepare_manifest()
     started_at = datetime.now()
     t0 = time.monotonic()
+    from pipelines.ingest.registry import new_files
+
+    fresh = new_files(paths)
+    if fresh:
+        from pipelines.publication import gx_worker
+
+        # new input almost always ends in the gate: GX imports on the second core from now on, while this
+        # process imports Dagster and dbt (a plan without marts leaves the worker unused; it exits with us)
+        gx_worker.start(paths.data_docs_dir)
     from dagster import DagsterInstance
 
     from pipelines.ingest.partitions import QUARTAL
-    from pipelines.ingest.registry import new_files
     from pipelines.run_plan import plan_run
 
     def definitions():
@@ -88,7 +100,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     run_log.parent.mkdir(parents=True, exist_ok=True)
     with DagsterInstance.get() as instance:
         # only what new input feeds; the quarters of new workbooks become partitions first
-        plan = plan_run(instance, definitions, paths, new_files(paths))
+        plan = plan_run(instance, definitions, paths, fresh)
         print(plan.describe() + "\n")
         if plan.empty:
             print(f"Nichts zu tun: die Veröffentlichung unter {paths.marts_dir} ist aktuell "
@@ -99,8 +111,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if any(key.path[0] == "marts" for key in plan.asset_keys):
             from pipelines.publication import gx_worker
 
-            # the gate follows: GX imports on the second core from now on, not only once dbt starts
-            gx_worker.start(paths.data_docs_dir)
+            gx_worker.start(paths.data_docs_dir)   # already running when there were new files
         progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
         try:
             with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):

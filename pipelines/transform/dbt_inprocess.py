@@ -31,6 +31,7 @@ from dagster import AssetExecutionContext, AssetObservation, Failure, MetadataVa
 
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.transform.dbt_schemas import use_stored_schemas
+from pipelines.transform.dbt_templates import use_template_cache
 from pipelines.transform.manifest import MANIFEST_PATH
 
 PARTIAL_PARSE_PATH = MANIFEST_PATH.parent / "partial_parse.msgpack"
@@ -94,6 +95,7 @@ def dbt_build(context: AssetExecutionContext, manifest_json: Mapping[str, Any], 
             events.put(msg_to_dict(msg))
 
     use_stored_schemas()   # dbt's JSON schemas as `swh prepare` stored them (see dbt_schemas)
+    use_template_cache()   # dbt's Jinja templates as compiled before (see dbt_templates)
     runner = dbtRunner(manifest=prepared_manifest(warehouse), callbacks=[on_event])
 
     def invoke() -> None:
