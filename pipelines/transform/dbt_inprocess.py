@@ -30,6 +30,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetObservation, Failure, MetadataValue
 
 from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.transform.dbt_events import skip_unlogged_debug_events
 from pipelines.transform.dbt_schemas import use_stored_schemas
 from pipelines.transform.dbt_templates import use_template_cache
 from pipelines.transform.manifest import MANIFEST_PATH
@@ -96,6 +97,7 @@ def dbt_build(context: AssetExecutionContext, manifest_json: Mapping[str, Any], 
 
     use_stored_schemas()   # dbt's JSON schemas as `swh prepare` stored them (see dbt_schemas)
     use_template_cache()   # dbt's Jinja templates as compiled before (see dbt_templates)
+    skip_unlogged_debug_events()   # see dbt_events
     runner = dbtRunner(manifest=prepared_manifest(warehouse), callbacks=[on_event])
 
     def invoke() -> None:
