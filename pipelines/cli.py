@@ -122,6 +122,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
                     run_config={"loggers": {"swh_progress": {}}})
         finally:
             progress.OUTPUT = None
+            from pipelines.publication import gx_worker
+
+            gx_worker.wait_for_workers()   # the Data Docs index page, built after the gate's answer
     print(f"Protokoll (dbt): {run_log}")
     from pipelines.run_summary import summarise_run
 

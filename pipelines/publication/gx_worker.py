@@ -5,14 +5,18 @@ runs in-process, for the interpreter lock; a second process uses the machine's s
 The dbt step calls :func:`start` when marts are about to be rebuilt: the worker imports GX and creates
 the context of the Data Docs directory, then waits. The gate hands it the marts that need a validation
 (:func:`take`, :meth:`GxWorker.validate`); the worker validates them with its own read-only connection
-(dbt has closed the warehouse by then), answers once and exits. Without a worker, or when it died, the
-gate validates in its own process: the result is the same either way.
+(dbt has closed the warehouse by then), builds their Data Docs pages and answers. Only then does it
+rebuild the site's index page, while the run goes on to the publication, and exit; the run's process
+waits for it before it ends (:func:`wait_for_workers`, also at interpreter exit). Without a worker, or
+when it died, the gate validates in its own process: the result is the same either way.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
+import multiprocessing.util   # registers its exit handler (ends daemon processes) before ours below
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +26,8 @@ log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _WORKER: GxWorker | None = None
+_ANSWERED: list[multiprocessing.process.BaseProcess] = []   # still building the index page
+JOIN_TIMEOUT_S = 60
 
 
 class GxWorkerError(RuntimeError):
@@ -47,10 +53,12 @@ class GxWorker:
             self._conn.send((str(warehouse), list(suites), str(data_docs_dir), example_rows, keep_runs))
             ok, payload = self._conn.recv()
         except (EOFError, OSError) as exc:
+            self.process.join(timeout=JOIN_TIMEOUT_S)
             raise GxWorkerError(f"Der Prüfprozess hat nicht geantwortet: {exc}") from exc
         finally:
             self._conn.close()
-            self.process.join(timeout=30)
+        with _LOCK:
+            _ANSWERED.append(self.process)   # builds the index page now; joined before this process ends
         if not ok:
             raise GxWorkerError(payload)
         return payload
@@ -73,6 +81,20 @@ def take() -> GxWorker | None:
     return worker if worker is not None and worker.process.is_alive() else None
 
 
+def wait_for_workers(timeout: float = JOIN_TIMEOUT_S) -> None:
+    """Wait until every worker that answered has finished the Data Docs index page."""
+    with _LOCK:
+        answered = list(_ANSWERED)
+        _ANSWERED.clear()
+    for process in answered:
+        process.join(timeout=timeout)
+        if process.is_alive():
+            log.warning("Der Prüfprozess hat die Data-Docs-Übersicht nicht rechtzeitig fertiggestellt.")
+
+
+atexit.register(wait_for_workers)   # before multiprocessing ends daemon processes (atexit runs in reverse)
+
+
 def _serve(conn: Any, data_docs_dir: str) -> None:
     """The worker: import GX and create the context, then answer one request."""
     import duckdb
@@ -91,9 +113,11 @@ def _serve(conn: Any, data_docs_dir: str) -> None:
     try:
         with duckdb.connect(warehouse, read_only=True) as con:
             result = validation.validate_marts(con, suites, Path(docs), example_rows=example_rows,
-                                               keep_runs=keep_runs)
+                                               keep_runs=keep_runs, build_index=False)
         conn.send((True, result))
     except BaseException as exc:  # noqa: BLE001 (reported to the caller, who validates in-process)
         conn.send((False, f"{type(exc).__name__}: {exc}"))
+        return
     finally:
         conn.close()
+    validation.build_data_docs_index(Path(docs))   # the gate has its answer: the run goes on meanwhile

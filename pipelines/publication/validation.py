@@ -38,7 +38,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.publication import gx_worker
+from pipelines.publication import gx_templates, gx_worker
 from pipelines.publication import suites as suites_module
 from pipelines.publication.suites import (FEHLER, TABLE, PublicationSettings, Rule, Suite, SuiteError,
                                           available_suites, load_suite)
@@ -215,6 +215,7 @@ def prepare_context(data_docs_dir: Path, suites_dir: Path = EXPECTATIONS_DIR) ->
     paid by the GX worker while dbt builds the marts. A suite that does not load is skipped here; the
     gate reports it."""
     _, source = _gx_context(data_docs_dir)
+    gx_templates.warm()
     for mart in available_suites(suites_dir):
         try:
             suite = load_suite(mart, suites_dir)
@@ -389,12 +390,13 @@ def validate_mart(warehouse_con: duckdb.DuckDBPyConnection, mart: str, suite: Su
 
 
 def validate_marts(warehouse_con: duckdb.DuckDBPyConnection, suites: Sequence[Suite], data_docs_dir: Path,
-                   *, example_rows: int = 5,
-                   keep_runs: int = 10) -> dict[str, MartValidation | MartNotFoundError | SuiteError]:
+                   *, example_rows: int = 5, keep_runs: int = 10,
+                   build_index: bool = True) -> dict[str, MartValidation | MartNotFoundError | SuiteError]:
     """Validate every suite's mart in one GX context; build the Data Docs once, for all of them.
 
     A mart that is missing (MartNotFoundError) or whose suite GX cannot use (SuiteError) gets that
-    error as its value; the others are validated all the same.
+    error as its value; the others are validated all the same. ``build_index=False`` leaves the
+    site's index page to :func:`build_data_docs_index` (the GX worker builds it after answering).
     """
     if len({s.mart for s in suites}) != len(suites):
         raise ValueError("Jede Mart darf nur einmal geprüft werden.")
@@ -431,7 +433,7 @@ def validate_marts(warehouse_con: duckdb.DuckDBPyConnection, suites: Sequence[Su
         prepared.append((suite, failures, len(frames[TABLE]) if TABLE in frames else 0))
         del frames, results   # one mart's frames in memory at a time
 
-    pages, index = session.finish(keep_runs) if session is not None else ({}, None)
+    pages, index = session.finish(keep_runs, build_index=build_index) if session is not None else ({}, None)
     for suite, failures, n_rows in prepared:
         order = {r.name: i for i, r in enumerate(suite.rules)}
         failures.sort(key=lambda f: order[f.name])
@@ -455,6 +457,7 @@ class _GxSession:
 
     def __init__(self, data_docs_dir: Path):
         self.gx = _gx()
+        gx_templates.shared_cache()   # page templates compiled once per process (warmed by the GX worker)
         from great_expectations.core.run_identifier import RunIdentifier
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier, ValidationResultIdentifier)
@@ -493,11 +496,11 @@ class _GxSession:
         self.ids[mart] = ids
         return results
 
-    def finish(self, keep_runs: int) -> tuple[dict[str, dict[str, Path]], Path]:
+    def finish(self, keep_runs: int, *, build_index: bool = True) -> tuple[dict[str, dict[str, Path]], Path]:
         """Prune old runs, build the Data Docs of every stored result once; return pages and site index."""
         _prune_runs(self.data_docs_dir, [_gx_name(m, q) for m, ids in self.ids.items() for q in ids], keep_runs)
         every_id = [i for ids in self.ids.values() for i in ids.values()]
-        built = self.context.build_data_docs(resource_identifiers=every_id)
+        built = self.context.build_data_docs(resource_identifiers=every_id, build_index=build_index)
         index = Path(built["local_site"].removeprefix("file://"))
         url_of = _resource_url_function(self.context)
         pages = {}
@@ -507,6 +510,20 @@ class _GxSession:
                 url = url_of(identifier)
                 pages[mart][query] = Path(url.removeprefix("file://")) if url else index
         return pages, index
+
+
+def build_data_docs_index(data_docs_dir: Path) -> Path:
+    """(Re)build the index page of the Data Docs site alone, listing every stored validation."""
+    context, _ = _gx_context(Path(data_docs_dir))
+    site_config = context.variables.data_docs_sites["local_site"]
+    try:
+        builder = context._load_site_builder_from_site_config(site_config)
+    except AttributeError:   # a GX without that helper: the public way rebuilds every page as well
+        built = context.build_data_docs()
+    else:
+        builder.site_index_builder.build()
+        built = {"local_site": builder.get_resource_url(only_if_exists=False)}
+    return Path(built["local_site"].removeprefix("file://"))
 
 
 def _resource_url_function(context: Any):

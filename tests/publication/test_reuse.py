@@ -272,8 +272,12 @@ def test_worker_process_validates_like_this_process(tmp_path: Path, monkeypatch:
         outcome = validation.validate_or_reuse(con, ["mart_resources_yearly"], tmp_path / "docs",
                                                settings)["mart_resources_yearly"]
     assert [f.name for f in outcome.warnings] == ["kosten_vorjahressprung"] and not outcome.reused
-    assert outcome.data_docs_index.is_file()
-    assert not worker.process.is_alive() and gx_worker.take() is None   # one request, then it is gone
+    assert all(page.is_file() for page in outcome.data_docs_pages)
+    assert gx_worker.take() is None   # one request, then it is gone
+    gx_worker.wait_for_workers()      # the worker builds the index page after its answer, then exits
+    assert not worker.process.is_alive() and worker.process.exitcode == 0
+    index = tmp_path / "docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert "mart_resources_yearly" in index.read_text(encoding="utf-8")
     monkeypatch.undo()
     # the same result as a validation in this process (on a copy, so that nothing is reused)
     shutil.copytree(tmp_path / "docs", tmp_path / "docs_local")

@@ -278,3 +278,41 @@ def test_prepared_context_has_every_query_asset_and_validates_the_same(tmp_path,
         again = validate_marts(con, [load_suite(m) for m in MARTS], tmp_path / "data_docs")
     assert {m: (v.passed, v.n_rows, v.n_expectations) for m, v in again.items()} == \
         {m: (v.passed, v.n_rows, v.n_expectations) for m, v in plausible.items()}
+
+
+def test_index_page_can_follow_the_validation(tmp_path: Path):
+    """The GX worker answers the gate before it builds the site's index page (build_index=False)."""
+    from pipelines.publication.validation import build_data_docs_index
+
+    make_warehouse(tmp_path / "warehouse.duckdb")
+    docs = tmp_path / "data_docs"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        result = validate_marts(con, [load_suite("mart_staff_by_grade")], docs, build_index=False)
+    outcome = result["mart_staff_by_grade"]
+    assert outcome.passed and all(page.is_file() for page in outcome.data_docs_pages)
+    index = docs / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert not index.exists()
+    assert build_data_docs_index(docs) == index
+    assert "mart_staff_by_grade" in index.read_text(encoding="utf-8")
+
+
+def test_warmed_page_templates_are_not_compiled_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import jinja2
+
+    from pipelines.publication import gx_templates
+
+    assert gx_templates.warm() > 20
+    compiled = []
+    real_compile = jinja2.Environment.compile
+
+    def compile_(self, source, *args, **kwargs):
+        compiled.append(source)
+        return real_compile(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_)
+    result = _validate_all(tmp_path, (), ["mart_staff_by_grade"])
+    assert result["mart_staff_by_grade"].passed
+    index = tmp_path / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert "mart_staff_by_grade" in index.read_text(encoding="utf-8")
+    assert compiled == []   # every page template came from the shared cache
+
