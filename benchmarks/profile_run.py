@@ -1,7 +1,9 @@
 """cProfile of one full ``swh run`` in-process (``pipelines.cli.main(["run"])``) on a cold copy of the
 scale-1 demo data: ``python -m benchmarks.profile_run``. Writes benchmarks/work/profile_full_run.txt
-(top functions by cumulative and by own time). dbt runs in its own process: its time shows up as
-waiting for the subprocess in dagster-dbt."""
+(top functions by cumulative and by own time). cProfile sees the main thread only: dbt runs in this
+process but in threads of its own, and Great Expectations in the GX worker process, so their time shows
+up as waiting. For those, sample the whole process with py-spy:
+``py-spy record -r 100 -t -f raw -o work/run.raw -- .venv/bin/swh run`` (on a prepared data directory)."""
 
 from __future__ import annotations
 
