@@ -77,12 +77,6 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from pipelines.ingest.registry import new_files
 
     fresh = new_files(paths)
-    if fresh:
-        from pipelines.publication import gx_worker
-
-        # new input almost always ends in the gate: GX imports on the second core from now on, while this
-        # process imports Dagster and dbt (a plan without marts leaves the worker unused; it exits with us)
-        gx_worker.start(paths.data_docs_dir)
     from dagster import DagsterInstance
 
     from pipelines.ingest.partitions import QUARTAL
@@ -111,7 +105,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if any(key.path[0] == "marts" for key in plan.asset_keys):
             from pipelines.publication import gx_worker
 
-            gx_worker.start(paths.data_docs_dir)   # already running when there were new files
+            # the gate follows: GX imports on the second core from now on, not only once dbt starts (started
+            # before this process imports Dagster and dbt, it slowed those imports more than it saved)
+            gx_worker.start(paths.data_docs_dir)
         progress.OUTPUT = sys.stdout  # progress on the terminal; dbt's raw log lines into the run log
         try:
             with open(run_log, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):

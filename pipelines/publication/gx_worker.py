@@ -17,6 +17,7 @@ import atexit
 import logging
 import multiprocessing
 import multiprocessing.util   # registers its exit handler (ends daemon processes) before ours below
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,6 +98,9 @@ atexit.register(wait_for_workers)   # before multiprocessing ends daemon process
 
 def _serve(conn: Any, data_docs_dir: str) -> None:
     """The worker: import GX and create the context, then answer one request."""
+    # The worker validates pandas frames only. GX treats SQLAlchemy as optional and imports it if it is
+    # installed (dagster needs it): kept out of this process, GX imports ≈ 0.8 s faster.
+    sys.modules.setdefault("sqlalchemy", None)
     import duckdb
 
     from pipelines.publication import validation
