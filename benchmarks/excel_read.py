@@ -27,7 +27,8 @@ def _time_all(read, books: list[Path]) -> float:
 
 
 def measure(raw_dir: Path, repeat: int) -> dict:
-    """Median seconds of each reader over all ``books`` (both warmed up once: imports excluded)."""
+    """Median seconds of each reader over all ``books`` (both warmed up once: imports excluded; rounds
+    alternate between the readers)."""
     import pandas as pd
 
     from pipelines.ingest.erhebungsbogen import read_erhebungsbogen
@@ -44,8 +45,13 @@ def measure(raw_dir: Path, repeat: int) -> dict:
         pd.read_excel(p, sheet_name=sheets, engine="openpyxl")
 
     project(books[0]), openpyxl(books[0])  # warm-up: imports, seeds, calendar caches
-    ours = [_time_all(project, books) for _ in range(repeat)]
-    theirs = [_time_all(openpyxl, books) for _ in range(repeat)]
+    # rounds alternate between the readers (and which one goes first): the VM's speed drifts within
+    # minutes, so five rounds of one reader followed by five of the other compare two different machines
+    ours, theirs = [], []
+    for i in range(repeat):
+        pair = ((ours, project), (theirs, openpyxl))
+        for times, read in (pair if i % 2 == 0 else pair[::-1]):
+            times.append(_time_all(read, books))
     return {"workbooks": len(books), "bytes": sum(p.stat().st_size for p in books),
             "project_reader_s": statistics.median(ours), "pandas_openpyxl_s": statistics.median(theirs),
             "speedup": statistics.median(theirs) / statistics.median(ours), "runs": repeat}

@@ -211,6 +211,20 @@ def test_unreadable_file_is_one_error_never_an_exception(tmp_path, content):
     assert all(f.is_empty() for f in result.tables.values())
 
 
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_path_that_is_no_file_is_one_error_never_an_exception(tmp_path, kind):
+    # the workbook is read into memory first; where that fails, the report is the one of the path
+    path = tmp_path / "weg.xlsx"
+    if kind == "directory":
+        path.mkdir()
+    result = read(path)
+    assert not result.accepted and len(result.problems.items) == 1
+    p = result.problems.errors[0]
+    assert "nicht gelesen" in p.message and ".xlsx" in p.expected and "0 Bytes" not in p.message
+    assert ("FileNotFoundError" in p.message) == (kind == "missing")
+    assert all(f.is_empty() for f in result.tables.values())
+
+
 # --- structure errors ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sheet", ["Meta", "Raeumungsklagen", "Zwangsraeumungen", "Zugang"])
@@ -280,6 +294,20 @@ def test_meta_empty_required_value_and_unknown_field(tmp_path):
     assert one(result, FEHLER, sheet="Meta", row=7, column="Wert").message.startswith("Pflichtfeld 'Quartal'")
     w = one(result, WARNUNG, sheet="Meta", row=8, column="Feld")
     assert w.value == "Sachgebiet" and "Unbekanntes Feld" in w.message
+
+
+def test_meta_below_empty_rows_with_an_unnamed_column(tmp_path):
+    # the header is the first filled row (here row 3), the rows are numbered as in the spreadsheet; a
+    # third column without header but with a value is warned (Meta is read as Python values)
+    sheets = valid_sheets(Quartal="Q2")
+    meta = [[None, None, None], [None, None, None]] + [row + [None] for row in sheets["Meta"]]
+    meta[4][2] = "Notiz"
+    sheets["Meta"] = meta
+    result = read(tmp_path / "m.xlsx", sheets)
+    assert one(result, FEHLER, sheet="Meta", column="Wert").row == 6  # Bezirk 4, Jahr 5, Quartal 6
+    w = one(result, WARNUNG, sheet="Meta", column="Spalte 3")
+    assert w.row == 3 and "keine Überschrift" in w.message
+    assert result.bezirk_nr == "01" and result.year == 2024
 
 
 # --- row errors: one workbook full of them (all are collected) -----------------------------------
@@ -432,6 +460,41 @@ def test_arrivals_outside_quarter_also_counted_for_zwangsraeumungen(tmp_path):
     result = read(tmp_path / "q.xlsx", valid_sheets(zr_rows=rows))
     p = one(result, FEHLER, sheet="Zwangsraeumungen", row=2, column="Eingang Mitteilung GV")
     assert p.value == "15.10.2024"
+
+
+def test_an_arrival_after_the_quarter_next_to_one_in_it(tmp_path):
+    # only the late row is an error; a case did arrive in the quarter, so no warning about the quarter
+    rows = [dict(RK_ROWS[0]), {"Fall-ID": "L-2", "Eingang Mitteilung": date(2024, 7, 3)}]
+    result = read(tmp_path / "q.xlsx", valid_sheets(rk_rows=rows))
+    p = one(result, FEHLER, sheet="Raeumungsklagen", column="Eingang Mitteilung")
+    assert p.row == 3 and p.value == "03.07.2024" and "nach dem Ende" in p.message
+    assert not find(result, WARNUNG, sheet="Raeumungsklagen", column="Eingang Mitteilung")
+    # all arrivals after the quarter: each one an error, and none in the quarter is warned
+    rows = [{"Fall-ID": "L-1", "Eingang Mitteilung": date(2024, 7, 1)},
+            {"Fall-ID": "L-2", "Eingang Mitteilung": "03.07.2024"}]
+    result = read(tmp_path / "r.xlsx", valid_sheets(rk_rows=rows))
+    assert [p.row for p in find(result, FEHLER, sheet="Raeumungsklagen", column="Eingang Mitteilung")] == [2, 3]
+    assert "Kein Fall" in one(result, WARNUNG, sheet="Raeumungsklagen", column="Eingang Mitteilung").message
+
+
+def test_empty_reaktion_after_letter_next_to_an_invalid_one(tmp_path):
+    # an invalid answer sends the yes/no cells through the general parser: an empty one is still found
+    rows = [dict(RK_ROWS[0], Reaktion="vielleicht"), {k: v for k, v in RK_ROWS[1].items() if k != "Reaktion"}]
+    result = read(tmp_path / "r.xlsx", valid_sheets(rk_rows=rows))
+    assert one(result, FEHLER, sheet="Raeumungsklagen", column="Reaktion").row == 2
+    w = one(result, WARNUNG, sheet="Raeumungsklagen", column="Reaktion")
+    assert w.row == 3 and w.value is None and "unbekannt" in w.message
+
+
+def test_case_rows_far_down_keep_their_row_numbers(tmp_path):
+    # row numbers beyond the first few thousand (the reader's remembered numbers grow with the sheet)
+    sheets = valid_sheets()
+    sheets["Raeumungsklagen"] += [[None] * len(RK)] * 5200 + [[RK_ROWS[1][h] if h in RK_ROWS[1] else None
+                                                               for h in RK]]
+    sheets["Raeumungsklagen"][-1][0] = "A-9"
+    result = read(tmp_path / "f.xlsx", sheets)
+    assert result.accepted, [p.describe() for p in result.problems.items]
+    assert result.tables["erhebungsbogen_raeumungsklagen"]["source_row"].to_list() == [2, 3, 4, 5205]
 
 
 # --- personal data -------------------------------------------------------------------------------
@@ -611,6 +674,20 @@ def test_usual_shapes_and_other_spellings_give_the_same_rows(tmp_path):
     for t in TABLES:
         assert usual.tables[t].equals(other.tables[t]), t
     assert usual.tables["erhebungsbogen_raeumungsklagen"]["hausbesuch_1"].to_list() == [date(2024, 4, 15), None]
+
+
+def test_tables_have_the_raw_layers_types(tmp_path):
+    # the usual shapes (recognised) and the other spellings (general parsers): the raw layer's types
+    from pipelines.ingest.erhebungsbogen import _raw_schema
+
+    other = valid_sheets(rk_rows=OTHER_SPELLINGS_RK, Stand="05.07.2024")
+    set_cell(other, "Zugang", 2, "Nr", " 1.0 ")
+    set_cell(other, "Zugang", 3, "Erfuellt", " JA")
+    for name, sheets in (("u", valid_sheets(rk_rows=USUAL_RK)), ("o", other)):
+        result = read(tmp_path / f"{name}.xlsx", sheets)
+        assert result.accepted, [p.describe() for p in result.problems.items]
+        for t in TABLES:
+            assert dict(result.tables[t].schema) == _raw_schema(t), (name, t)
 
 
 @pytest.mark.parametrize("text", ["2024-02-30 00:00:00", "2023-02-29 00:00:00", "2024-13-01 00:00:00",
