@@ -163,6 +163,9 @@ def entry() -> None:
     Dagster instance, the GX worker); the exit handlers still run (multiprocessing's cleanup among
     them) and standard output is flushed, only the freeing of the modules is skipped.
     """
+    from pipelines.common.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()   # before the imports of Dagster, dbt and polars
     code = main()
     atexit._run_exitfuncs()   # what a normal exit runs, logging.shutdown included
     sys.stdout.flush()
