@@ -74,12 +74,10 @@ def cmd_run(_args: argparse.Namespace) -> int:
     prepare_manifest()
     started_at = datetime.now()
     t0 = time.monotonic()
-    from pipelines.ingest.registry import new_files
-
-    fresh = new_files(paths)
     from dagster import DagsterInstance
 
     from pipelines.ingest.partitions import QUARTAL
+    from pipelines.ingest.registry import new_files
     from pipelines.run_plan import plan_run
 
     def definitions():
@@ -94,7 +92,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     run_log.parent.mkdir(parents=True, exist_ok=True)
     with DagsterInstance.get() as instance:
         # only what new input feeds; the quarters of new workbooks become partitions first
-        plan = plan_run(instance, definitions, paths, fresh)
+        plan = plan_run(instance, definitions, paths, new_files(paths))
         print(plan.describe() + "\n")
         if plan.empty:
             print(f"Nichts zu tun: die Veröffentlichung unter {paths.marts_dir} ist aktuell "

@@ -113,12 +113,7 @@ def _fmt(d: date) -> str:
 def pruefregeln() -> dict[str, int]:
     """The check thresholds (parameters as data); a broken parameter file is a configuration error.
     The seed is read on every call and parsed once per content (an edited file counts at once)."""
-    return dict(_parse_pruefregeln(_file_bytes(_seed_path(bezirke.PARAMETERS_DIR))))
-
-
-@lru_cache(maxsize=8)
-def _seed_path(parameters_dir: Path) -> Path:
-    return parameters_dir / PRUEFREGELN_SEED
+    return dict(_parse_pruefregeln(_file_bytes(bezirke.PARAMETERS_DIR / PRUEFREGELN_SEED)))
 
 
 def _file_bytes(path: Path) -> bytes:
@@ -397,7 +392,6 @@ _ERGEBNIS_NEW = pl.Series(list(_ERGEBNIS.values()), dtype=pl.String)
 _ERGEBNIS_ENUM = pl.Enum(ERGEBNIS_WERTE)
 _YESNO_ENUM = pl.Enum(["ja", "nein"])
 _STANDARD_NUMBERS = [n for n, _ in ZUGANG_STANDARDS]
-_STANDARD_SORTED = np.sort(np.array(_STANDARD_NUMBERS, dtype=np.float64))
 _STANDARD_SET = frozenset(_STANDARD_NUMBERS)
 _BLANKS = re.compile(r"[\t\n\x0b\x0c\r ]+")  # the ASCII blanks of Unicode White_Space (\s in polars)
 _ASCII_WHITE_SPACE = "\t\n\x0b\x0c\r "
@@ -944,9 +938,7 @@ def _check_zugang(ch: _Checks) -> None:
     found = set(nr.to_list())  # a handful of numbers: an unknown or repeated one is seen in them at once
     if found - {None} - _STANDARD_SET:
         values = nr.to_numpy().astype(np.float64, copy=False)  # a missing number is NaN
-        # a number of the standards (sorted) is found where it is (a missing number, NaN, is none)
-        known = _STANDARD_SORTED[np.minimum(np.searchsorted(_STANDARD_SORTED, values), _STANDARD_SORTED.size - 1)]
-        ch.flag(FEHLER, ~np.isnan(values) & (known != values),
+        ch.flag(FEHLER, ~np.isnan(values) & ~np.isin(values, numbers),
                 "Diese Nummer gibt es unter den Zugangsstandards nicht.", expected, nr_col, ch.as_found("nr"))
     if len(found - {None}) < nr.len() - nr.null_count():
         ch.flag(FEHLER, _repeated(nr), "Der Standard kommt mehrfach vor.", expected, nr_col, ch.as_found("nr"))

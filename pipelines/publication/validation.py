@@ -515,24 +515,27 @@ class _GxSession:
 def build_data_docs_index(data_docs_dir: Path) -> Path:
     """(Re)build the index page of the Data Docs site alone, listing every stored validation."""
     context, _ = _gx_context(Path(data_docs_dir))
-    site_config = context.variables.data_docs_sites["local_site"]
+    builder = _local_site_builder(context)
+    if builder is None:   # the public way rebuilds every page as well
+        return Path(context.build_data_docs()["local_site"].removeprefix("file://"))
+    builder.site_index_builder.build()
+    return Path(builder.get_resource_url(only_if_exists=False).removeprefix("file://"))
+
+
+def _local_site_builder(context: Any) -> Any | None:
+    """The site builder of the Data Docs site ``local_site`` (GX's own helper, not public API), or None
+    for a GX without that helper."""
     try:
-        builder = context._load_site_builder_from_site_config(site_config)
-    except AttributeError:   # a GX without that helper: the public way rebuilds every page as well
-        built = context.build_data_docs()
-    else:
-        builder.site_index_builder.build()
-        built = {"local_site": builder.get_resource_url(only_if_exists=False)}
-    return Path(built["local_site"].removeprefix("file://"))
+        return context._load_site_builder_from_site_config(context.variables.data_docs_sites["local_site"])
+    except AttributeError:
+        return None
 
 
 def _resource_url_function(context: Any):
     """URL of a resource's Data Docs page; one site builder for all pages (GX's public
     ``get_docs_sites_urls`` instantiates one per call, ≈ 40 ms each)."""
-    site_config = context.variables.data_docs_sites["local_site"]
-    try:
-        builder = context._load_site_builder_from_site_config(site_config)
-    except AttributeError:   # a GX without that helper: the public, slower way
+    builder = _local_site_builder(context)
+    if builder is None:   # the public, slower way
         def public(identifier: Any) -> str | None:
             urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name="local_site")
             return urls[0]["site_url"] if urls else None
