@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def environment(data_dir: Path) -> dict[str, str]:
     env = dict(os.environ, SWH_DATA_DIR=str(data_dir), SWH_CASE_KEY=BENCH_CASE_KEY)
     env.pop("SWH_WAREHOUSE", None)   # defaults inside data_dir
     env.pop("DAGSTER_HOME", None)
+    env.pop("SWH_WARM_MINUTES", None)   # the default: a run leaves a warm process for the next one
     return env
 
 
@@ -59,13 +61,25 @@ def publication_id(data_dir: Path) -> str | None:
     return json.loads(manifest.read_text())["publication_id"]
 
 
-def run_swh(data_dir: Path, label: str) -> RunResult:
-    """Time ``swh run`` from start to exit; check exit code 0 and a new publication."""
+def warm(data_dir: Path, *, stop: bool = False) -> float:
+    """``swh warm`` (wait until the warm process of this data directory is ready) or ``swh warm --stop``;
+    not a measurement: the seconds are only reported."""
+    started = time.monotonic()
+    subprocess.run([str(SWH), "warm", *(["--stop"] if stop else [])], env=environment(data_dir),
+                   cwd=Path(__file__).resolve().parents[1], check=True, capture_output=True, timeout=300)
+    return time.monotonic() - started
+
+
+def run_swh(data_dir: Path, label: str, *, cold: bool = False) -> RunResult:
+    """Time ``swh run`` from start to exit; check exit code 0 and a new publication.
+
+    ``cold``: ``swh run --kalt``, neither handed to a warm process nor leaving one behind."""
     before = publication_id(data_dir)
     log = data_dir / f"bench_{label}.out"
     probe_out = data_dir / f"bench_{label}.probe.json"
     with open(log, "w", encoding="utf-8") as out:
-        subprocess.run([str(PYTHON), "-m", "benchmarks.rss_probe", str(probe_out), "--", str(SWH), "run"],
+        subprocess.run([str(PYTHON), "-m", "benchmarks.rss_probe", str(probe_out), "--", str(SWH), "run",
+                        *(["--kalt"] if cold else [])],
                        env=environment(data_dir), stdout=out, stderr=subprocess.STDOUT,
                        cwd=Path(__file__).resolve().parents[1], check=True)
     probe = json.loads(probe_out.read_text())

@@ -1,4 +1,4 @@
-"""Command line: ``swh run``, ``swh demo-data``, ``swh template``, ``swh prepare``.
+"""Command line: ``swh run``, ``swh demo-data``, ``swh template``, ``swh prepare``, ``swh warm``.
 
 ``swh run`` materializes every asset headless on the Dagster instance under ``DAGSTER_HOME`` (the
 same instance ``make ui`` shows), prints the progress step by step, and ends with a summary of what
@@ -67,11 +67,24 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(_args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     paths = _setup()
+    from pipelines import warm_start
     from pipelines.transform.manifest import prepare_manifest
 
     prepare_manifest()
+    if not args.kalt:
+        code = warm_start.delegate(["run"], paths)   # a warm process of an earlier run takes it, if there is one
+        if code is not None:
+            return code
+    try:
+        return _run(paths)
+    finally:
+        if not args.kalt:
+            warm_start.ensure_started(paths)   # for the next run
+
+
+def _run(paths: Paths) -> int:
     started_at = datetime.now()
     t0 = time.monotonic()
     from dagster import DagsterInstance
@@ -125,11 +138,36 @@ def cmd_run(_args: argparse.Namespace) -> int:
     return summarise_run(result, paths, started_at, time.monotonic() - t0)
 
 
+def cmd_warm(args: argparse.Namespace) -> int:
+    from pipelines import warm_start
+
+    paths = _setup()
+    if args.stop:
+        print("Vorgewärmter Prozess beendet." if warm_start.stop(paths)
+              else "Kein vorgewärmter Prozess für dieses Datenverzeichnis und diesen Code.")
+        return 0
+    if not warm_start.enabled():
+        print(f"Vorgewärmte Prozesse sind ausgeschaltet ({warm_start.IDLE_MINUTES_VARIABLE}=0).")
+        return 1
+    started = time.monotonic()
+    if not warm_start.wait_until_ready(paths):
+        print(f"Der vorgewärmte Prozess ist nicht bereit; sein Protokoll: {warm_start.log_path(paths)}")
+        return 1
+    print(f"Vorgewärmter Prozess bereit ({time.monotonic() - started:.1f} s); er wartet höchstens "
+          f"{warm_start.idle_minutes():g} min auf den nächsten Lauf.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="swh", description="Data Warehouse Soziale Wohnhilfen (Berlin)")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="alles verarbeiten, prüfen und veröffentlichen")
+    p.add_argument("--kalt", action="store_true",
+                   help="ohne vorgewärmten Prozess: nicht übergeben, keinen für den nächsten Lauf hinterlassen")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("warm", help="einen vorgewärmten Prozess für die nächsten Läufe starten und warten, bis er bereit ist")
+    p.add_argument("--stop", action="store_true", help="den vorgewärmten Prozess dieses Datenverzeichnisses beenden")
+    p.set_defaults(func=cmd_warm)
     p = sub.add_parser("demo-data", help="realistische Demodaten nach data/raw/ schreiben")
     p.add_argument("--scale", type=int, default=1, help="vervielfacht die Fallzahlen (Benchmarks)")
     p.add_argument("--seed", type=int, default=20240101)

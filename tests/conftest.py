@@ -13,6 +13,9 @@ from pipelines.common.warehouse import append_frame
 from pipelines.ingest.raw_tables import create_raw_tables
 from pipelines.settings import DBT_PROJECT_DIR
 
+# no warm process of `swh run` outlives a test (tests/test_warm_start.py switches it on for itself)
+os.environ["SWH_WARM_MINUTES"] = "0"
+
 
 class TestWarehouse:
     """A throw-away warehouse with the raw schema, rows inserted by hand, and dbt run against it."""

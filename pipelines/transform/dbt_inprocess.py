@@ -33,9 +33,8 @@ from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.transform.dbt_events import skip_unlogged_debug_events
 from pipelines.transform.dbt_schemas import use_stored_schemas
 from pipelines.transform.dbt_templates import use_template_cache
-from pipelines.transform.manifest import MANIFEST_PATH
+from pipelines.transform.manifest import PARTIAL_PARSE_PATH
 
-PARTIAL_PARSE_PATH = MANIFEST_PATH.parent / "partial_parse.msgpack"
 # dbt events that carry the result of one node: these become Dagster events
 _RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 

@@ -21,6 +21,7 @@ from pipelines.settings import DBT_PROJECT_DIR
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 FINGERPRINT_PATH = DBT_PROJECT_DIR / "target" / "swh_fingerprint.txt"
+PARTIAL_PARSE_PATH = MANIFEST_PATH.parent / "partial_parse.msgpack"   # dbt's Manifest object, for dbt_inprocess
 _PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 _PROJECT_DIRS = ("models", "seeds", "macros", "tests")
 
