@@ -13,7 +13,7 @@ and the warm process stays as it was for the run after. Runs never share state: 
   its output are the run's. Ctrl-C is passed on to it.
 - **Never stale**: the socket's name is a hash of the interpreter, the data directory, the variables
   ``SWH_*``, ``DAGSTER_*``, ``DBT_*``, ``PYTHON*``, locale and time zone, and the files the process has
-  loaded (``pipelines/``, the dbt manifest and its msgpack, the installed packages). Any change gives a
+  loaded (``pipelines/``, the dbt manifest and its msgpack, the seeds, the installed packages). Any change gives a
   new name; a warm process nobody reaches any more ends after its idle time.
 - **One at a time**: a warm process runs one child at a time (DuckDB allows one writer anyway); a
   second ``swh run`` waits for it.
@@ -96,9 +96,11 @@ def enabled() -> bool:
 
 def _file_stamps() -> list[str]:
     """Name, size and modification time of everything the warm process has loaded from disk."""
+    from pipelines.settings import PARAMETERS_DIR
     from pipelines.transform.manifest import MANIFEST_PATH, PARTIAL_PARSE_PATH
 
     files = sorted((REPO_ROOT / "pipelines").rglob("*.py")) + [MANIFEST_PATH, PARTIAL_PARSE_PATH]
+    files += sorted(PARAMETERS_DIR.glob("*.csv"))   # some modules read seeds while they import
     site = [Path(p) for p in sys.path if p.endswith("site-packages")]
     out = []
     for p in files + site:   # a package installed or removed changes its site-packages directory

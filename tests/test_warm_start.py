@@ -42,12 +42,14 @@ def test_key_is_stable_and_changes_with_data_dir_environment_and_code(tmp_path, 
     assert warm_start.key(paths) != first
 
 
-def test_file_stamps_cover_the_code_the_manifest_and_the_installed_packages():
+def test_file_stamps_cover_the_code_the_manifest_the_seeds_and_the_installed_packages():
+    from pipelines.settings import PARAMETERS_DIR
     from pipelines.transform.manifest import MANIFEST_PATH
 
     stamps = "\n".join(warm_start._file_stamps())
     assert str(Path(warm_start.__file__)) + ":" in stamps
     assert str(MANIFEST_PATH) + ":" in stamps
+    assert str(PARAMETERS_DIR / "bezirke.csv") + ":" in stamps
     assert "site-packages:" in stamps
 
 
