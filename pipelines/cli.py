@@ -98,7 +98,12 @@ def _run(paths: Paths) -> int:
 
         return defs
 
-    print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}\n")
+    print(f"Datenverzeichnis: {paths.data_dir}\nWarehouse:       {paths.warehouse}")
+    from pipelines import warm_start
+
+    if warm_start.in_child():
+        print("Gestartet im vorgewärmten Prozess (Importe und dbt-Manifest schon geladen; swh run --kalt ohne ihn).")
+    print()
     from pipelines import progress
 
     run_log = paths.data_dir / "logs" / f"swh_run_{started_at:%Y%m%dT%H%M%S}.log"

@@ -90,8 +90,13 @@ def idle_minutes() -> float:
         return DEFAULT_IDLE_MINUTES
 
 
+def in_child() -> bool:
+    """Whether this process is a run forked by a warm process."""
+    return os.environ.get(_CHILD_MARKER) == "1"
+
+
 def enabled() -> bool:
-    return idle_minutes() > 0 and os.environ.get(_CHILD_MARKER) != "1" and hasattr(socket, "AF_UNIX")
+    return idle_minutes() > 0 and not in_child() and hasattr(socket, "AF_UNIX")
 
 
 def _file_stamps() -> list[str]:

@@ -130,6 +130,7 @@ def test_a_warm_process_takes_runs_over_with_their_output_and_exit_code(warm_env
     first = _swh(env, "run")   # the whole (empty) pipeline, in a child of the warm process
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Veröffentlicht nach" in first.stdout
+    assert "Gestartet im vorgewärmten Prozess" in first.stdout
     with duckdb.connect(str(data / "marts" / "marts.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM mart_indicators_quarterly").fetchone() == (0,)
 
@@ -155,6 +156,7 @@ def test_a_warm_process_takes_runs_over_with_their_output_and_exit_code(warm_env
     assert "beendet" in stopped.stdout
     cold = _swh(env, "run", "--kalt")   # nobody to take it: runs here, leaves no process behind
     assert cold.returncode == 0 and "Nichts zu tun" in cold.stdout
+    assert "vorgewärmten Prozess" not in cold.stdout
     assert len(re.findall(r"übernommen", (data / "logs" / "swh_warm_start.log").read_text())) == 3
     assert "Kein vorgewärmter Prozess" in _swh(env, "warm", "--stop").stdout
 
