@@ -14,7 +14,8 @@ and the warm process stays as it was for the run after. Runs never share state: 
 - **Never stale**: the socket's name is a hash of the interpreter, the data directory, the variables
   ``SWH_*``, ``DAGSTER_*``, ``DBT_*``, ``PYTHON*``, locale and time zone, and the files the process has
   loaded (``pipelines/``, the dbt manifest and its msgpack, the seeds, the installed packages). Any change gives a
-  new name; a warm process nobody reaches any more ends after its idle time.
+  new name. When a run leaves a new warm process, it ends the older ones of the same data directory
+  (≈ 330 MB each); one that is busy with a run ends after its idle time.
 - **One at a time**: a warm process runs one child at a time (DuckDB allows one writer anyway); a
   second ``swh run`` waits for it.
 - **Ends by itself** after ``SWH_WARM_MINUTES`` minutes without a run (default 30); ``0`` switches the
@@ -116,19 +117,33 @@ def _file_stamps() -> list[str]:
 
 
 def key(paths: Paths) -> str:
-    """What a warm process must share with a run to take it over (see the module docstring)."""
+    """What a warm process must share with a run to take it over (see the module docstring):
+    ``<data directory tag>-<digest>``."""
     h = hashlib.sha256()
     env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_KEY_VARIABLES) and k != _CHILD_MARKER)
     for part in [sys.executable, str(paths.data_dir), str(paths.warehouse), str(paths.dagster_home),
                  json.dumps(env), *_file_stamps()]:
         h.update(part.encode())
         h.update(b"\0")
-    return h.hexdigest()
+    return f"{_data_dir_tag(paths)}-{h.hexdigest()}"
+
+
+def _data_dir_tag(paths: Paths) -> str:
+    return hashlib.sha256(str(paths.data_dir).encode()).hexdigest()[:8]
 
 
 def socket_path(run_key: str) -> Path:
     # in the temporary directory, not the data directory: a socket's path may have ≈ 100 characters
-    return Path(tempfile.gettempdir()) / f"swh-warm-{os.getuid()}-{run_key[:24]}.sock"
+    return Path(tempfile.gettempdir()) / f"swh-warm-{os.getuid()}-{run_key[:29]}.sock"
+
+
+def _stop_outdated(paths: Paths, run_key: str) -> None:
+    """End the warm processes of this data directory that older code or settings left behind (≈ 330 MB
+    each): a changed file makes the next run start a new one, and nobody reaches the old one any more."""
+    current = socket_path(run_key)
+    for other in Path(tempfile.gettempdir()).glob(f"swh-warm-{os.getuid()}-{_data_dir_tag(paths)}-*.sock"):
+        if other != current:
+            _ask(other, {"stop": True}, "stopped", timeout=2.0)   # a busy one ends after its idle time
 
 
 def _send(conn: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
@@ -216,6 +231,7 @@ def ensure_started(paths: Paths) -> None:
             except BlockingIOError:
                 return   # one is running (or starting) for this key
             fcntl.flock(lock, fcntl.LOCK_UN)
+        _stop_outdated(paths, run_key)
         log = log_path(paths)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a", encoding="utf-8") as out:
@@ -244,10 +260,14 @@ def wait_until_ready(paths: Paths, *, start: bool = True) -> bool:
 
 
 def _request(paths: Paths, message: dict[str, Any], answer_key: str) -> bool:
+    return _ask(socket_path(key(paths)), message, answer_key)
+
+
+def _ask(path: Path, message: dict[str, Any], answer_key: str, timeout: float = HANDSHAKE_TIMEOUT_S) -> bool:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        conn.settimeout(HANDSHAKE_TIMEOUT_S)
-        conn.connect(str(socket_path(key(paths))))
+        conn.settimeout(timeout)
+        conn.connect(str(path))
         _send(conn, message)
         answer, _ = _recv(conn)
         return bool(answer and answer.get(answer_key))

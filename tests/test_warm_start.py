@@ -73,10 +73,12 @@ def test_without_a_warm_process_the_run_stays_here(monkeypatch, tmp_path):
     assert warm_start.stop(_paths(tmp_path / "nobody-serves-this")) is False
 
 
-def test_socket_path_is_short_and_per_user():
-    path = warm_start.socket_path("f" * 64)
+def test_socket_path_is_short_and_per_user_and_data_directory(tmp_path):
+    run_key = warm_start.key(_paths(tmp_path))
+    path = warm_start.socket_path(run_key)
     assert len(str(path)) < 100
-    assert f"-{os.getuid()}-" in path.name
+    assert f"-{os.getuid()}-{warm_start._data_dir_tag(_paths(tmp_path))}-" in path.name
+    assert warm_start.socket_path(warm_start.key(_paths(tmp_path / "other"))) != path
 
 
 # -- the protocol ----------------------------------------------------------------------------------
@@ -168,3 +170,15 @@ def test_switched_off_there_is_no_warm_process(warm_env):
     assert result.returncode == 1
     assert "ausgeschaltet" in result.stdout
     assert not (data / "logs" / "swh_warm_start.log").exists()
+
+
+def test_a_new_warm_process_ends_the_outdated_one_of_the_same_data_directory(warm_env):
+    data, env = warm_env
+    assert _swh(env, "warm").returncode == 0
+    changed = dict(env, SWH_ANOTHER_SETTING="1")   # as after an edit: another key, the same data directory
+    assert _swh(changed, "warm").returncode == 0
+    log = (data / "logs" / "swh_warm_start.log").read_text()
+    assert log.count("bereit") == 2
+    assert "auf Wunsch beendet" in log
+    assert "Kein vorgewärmter Prozess" in _swh(env, "warm", "--stop").stdout
+    assert "Vorgewärmter Prozess beendet" in _swh(changed, "warm", "--stop").stdout
