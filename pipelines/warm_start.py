@@ -17,12 +17,13 @@ and the warm process stays as it was for the run after. Runs never share state: 
   new name. When a run leaves a new warm process, it ends the older ones of the same data directory
   (≈ 330 MB each); one that is busy with a run ends after its idle time.
 - **One at a time**: a warm process runs one child at a time (DuckDB allows one writer anyway); a
-  second ``swh run`` waits for it.
+  second ``swh run`` waits for it up to a minute, then runs in its own process as before.
 - **Ends by itself** after ``SWH_WARM_MINUTES`` minutes without a run (default 30); ``0`` switches the
   warm process off (the tests do). ``swh run --kalt`` runs without it; ``swh warm`` starts one and
   waits until it is ready, ``swh warm --stop`` ends it.
-- Social data never passes through it: it holds imported code and dbt's manifest, no warehouse
-  connection and no Dagster instance (forking a process with open databases is not safe).
+- The warm process itself keeps no data: it holds imported code and dbt's manifest, no warehouse
+  connection and no Dagster instance (forking a process with open databases is not safe); what a run
+  reads lives and ends with its child. The socket is this user's only (mode 0600, peer checked).
 
 Its log: ``<data dir>/logs/swh_warm_start.log``.
 """
