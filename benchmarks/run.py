@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     results["details"]["mart_queries"] = queries
 
     log("Excel: Projekt-Leser gegen pandas + openpyxl")
-    excel = excel_read.measure(raw1, max(repeat, 5))   # cheap: more rounds, alternating
+    excel = excel_read.measure(raw1, max(repeat, 11))   # cheap: more rounds, alternating
     results["details"]["excel_read"] = excel
 
     log("Feste Kosten: Importe, dbt parse, Dagster-Ereignis")
