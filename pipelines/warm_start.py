@@ -22,8 +22,9 @@ and the warm process stays as it was for the run after. Runs never share state: 
   warm process off (the tests do). ``swh run --kalt`` runs without it; ``swh warm`` starts one and
   waits until it is ready, ``swh warm --stop`` ends it.
 - The warm process itself keeps no data: it holds imported code and dbt's manifest, no warehouse
-  connection and no Dagster instance (forking a process with open databases is not safe); what a run
-  reads lives and ends with its child. The socket is this user's only (mode 0600, peer checked).
+  connection, no Dagster instance and no started thread pool (forking a process with open databases or
+  running polars workers is not safe; it checks the latter and refuses); what a run reads lives and ends
+  with its child. The socket is this user's only (mode 0600, peer checked).
 
 Its log: ``<data dir>/logs/swh_warm_start.log``.
 """
@@ -35,6 +36,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -321,6 +323,9 @@ def serve() -> None:
         if key(get_paths()) != run_key:
             _log("Code oder Umgebung haben sich während des Starts geändert: beendet.")
             return
+        if pools := started_thread_pools():
+            _log(f"Thread-Pools schon beim Laden gestartet ({', '.join(pools)}): ein Fork wäre nicht sicher, beendet.")
+            return
         import gc
 
         gc.freeze()   # what is loaded now stays; forked runs do not walk or copy it
@@ -332,6 +337,24 @@ def serve() -> None:
             with contextlib.suppress(FileNotFoundError):
                 own.unlink()
         lock.close()
+
+
+# worker threads of polars (rayon, tokio): a forked child has none of them but their pool's state, and
+# its first parallel operation would wait for them forever. The warm process only imports; these pools
+# start with a library's first real work, which happens in the children.
+_POOL_THREAD = re.compile(r"^(polars-\d+|tokio-rt-worker)$")
+
+
+def started_thread_pools() -> list[str]:
+    """Names of this process's threads that belong to a started thread pool (Linux; else none)."""
+    names = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/comm", encoding="utf-8") as f:
+                name = f.read().strip()
+                if _POOL_THREAD.match(name):
+                    names.append(name)
+    return sorted(set(names))
 
 
 def _preload() -> None:

@@ -81,6 +81,21 @@ def test_socket_path_is_short_and_per_user_and_data_directory(tmp_path):
     assert warm_start.socket_path(warm_start.key(_paths(tmp_path / "other"))) != path
 
 
+def test_loading_starts_no_thread_pool_that_a_fork_would_lose(tmp_path):
+    """What the warm process loads leaves polars' worker pools unstarted (checked again at its start)."""
+    code = ("from pipelines import warm_start\n"
+            "assert not warm_start.started_thread_pools()\n"
+            "warm_start._preload()\n"
+            "print(warm_start.started_thread_pools())\n"
+            "import polars as pl\n"
+            "pl.DataFrame({'a': list(range(50_000))}).sort('a')\n"
+            "print(bool(warm_start.started_thread_pools()))\n")
+    env = dict(os.environ, SWH_DATA_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True"]   # and the check sees a pool once one has started
+
+
 # -- the protocol ----------------------------------------------------------------------------------
 
 def test_messages_and_file_descriptors_cross_the_socket(tmp_path):
