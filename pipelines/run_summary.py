@@ -34,6 +34,15 @@ def _rejected_files(paths: Paths, since: datetime) -> list[tuple[str, str, list[
         return out
 
 
+def rejected_files_if_readable(paths: Paths, since: datetime) -> list[tuple[str, str, list[str]]] | None:
+    """:func:`_rejected_files`, or None while the warehouse cannot be opened read-only: after Ctrl-C in the
+    dbt step, dbt's threads in this process still hold it for writing."""
+    try:
+        return _rejected_files(paths, since)
+    except duckdb.Error:
+        return None
+
+
 def summarise_run(result, paths: Paths, started_at: datetime, seconds: float) -> int:
     """Print the summary; return the exit code (0 only if everything ran and was published)."""
     print()
@@ -46,8 +55,10 @@ def summarise_run(result, paths: Paths, started_at: datetime, seconds: float) ->
     dbt_tests = [m for m in dbt_tests if "dbt_tests" in m]
     published = [m for m in result.get_asset_materialization_events() if m.asset_key == PUBLICATION_KEY]
 
-    rejected = _rejected_files(paths, started_at)
-    if rejected:
+    rejected = rejected_files_if_readable(paths, started_at)
+    if rejected is None:
+        print(f"Abgelehnte Dateien: das Warehouse ist noch belegt (Lauf abgebrochen?); Prüfberichte in {paths.reports_dir}.")
+    elif rejected:
         print(f"Abgelehnte Dateien ({len(rejected)}); veröffentlichte Zahlen bleiben davon unberührt:")
         for path, report, lines in rejected:
             print(f"  ✘ {path}\n    Prüfbericht: {report}")

@@ -252,10 +252,10 @@ def wait_until_ready(paths: Paths, *, start: bool = True) -> bool:
     """Wait until the warm process has loaded everything (starting one first); whether it is ready."""
     if not enabled():
         return False
-    if start:
-        ensure_started(paths)
     deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
     while time.monotonic() < deadline:   # the socket appears once the process has its lock
+        if start:
+            ensure_started(paths)   # again each time: one that was just ending may have held the lock
         if _request(paths, {"ping": True}, "ready"):
             return True
         time.sleep(0.1)
@@ -295,7 +295,23 @@ def _log(message: str) -> None:
 
 
 def serve() -> None:
-    """The warm process (started by :func:`ensure_started` with its key as argument)."""
+    """The warm process (started by :func:`ensure_started` with its key as argument).
+
+    Ends like ``swh`` does: exit handlers, then ``os._exit``. Tearing down the interpreter would take
+    another second or two with its lock released but the process still there, and DuckDB's bindings
+    report their module objects as leaked at that point."""
+    import atexit
+
+    try:
+        _serve()
+    finally:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _serve() -> None:
     from pipelines.common.gc_tuning import tune_garbage_collector
     from pipelines.settings import get_paths
 

@@ -197,3 +197,7 @@ def test_a_new_warm_process_ends_the_outdated_one_of_the_same_data_directory(war
     assert "auf Wunsch beendet" in log
     assert "Kein vorgewärmter Prozess" in _swh(env, "warm", "--stop").stdout
     assert "Vorgewärmter Prozess beendet" in _swh(changed, "warm", "--stop").stdout
+    again = _swh(changed, "warm")   # right after a stop: the ending process does not block a new one
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Vorgewärmter Prozess beendet" in _swh(changed, "warm", "--stop").stdout
+    assert "leaked" not in (data / "logs" / "swh_warm_start.log").read_text()   # it ends without teardown
