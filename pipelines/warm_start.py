@@ -64,22 +64,24 @@ _HEADER = struct.Struct("!I")
 PRELOAD_MODULES = (
     "pipelines.cli", "pipelines.definitions", "pipelines.run_plan", "pipelines.run_summary", "pipelines.jobs",
     "pipelines.ingest.erhebungsbogen", "pipelines.ingest.erhebungsbogen_form", "pipelines.ingest.arbeitskalender",
-    "pipelines.publication.gx_worker", "pipelines.publication.validation", "pipelines.common.dagster_storage", "pathlib_abc", "upath.implementations.local",
+    "pipelines.publication.gx_worker", "pipelines.publication.validation", "pipelines.common.dagster_storage",
     "dagster._core.instance.factory", "dagster._core.instance.runs.run_domain",
     "dagster._core.storage.base_storage", "dagster._core.storage.legacy_storage", "dagster._core.storage.root",
     "dagster._core.storage.runs.sqlite.sqlite_run_storage",
     "dagster._core.storage.event_log.sqlite.sqlite_event_log",
     "dagster._core.storage.schedules.sqlite.sqlite_schedule_storage",
     "dagster._core.storage.local_compute_log_manager", "dagster._core.storage.migration.utils",
-    "dagster._core.secrets.loader", "dagster._core.secrets.env_file", "dagster._core.execution.plan.active", "dagster._core.execution.api", "dagster._core.execution.execute_in_process",
+    "dagster._core.secrets.loader", "dagster._core.secrets.env_file",
+    "dagster._core.execution.api", "dagster._core.execution.execute_in_process", "dagster._core.execution.plan.active",
     "dagster._core.executor.in_process", "dagster._core.definitions.external_asset",
     "dagster._core.definitions.repository_definition.repository_data_builder",
     "dagster._core.system_config.composite_descent",
-    "dbt.cli.main", "dbt.task.build", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl",
-    "dbt.adapters.duckdb.environments.local", "dbt.adapters.__about__", "dbt.adapters.duckdb.__version__", "dbt_common.clients.agate_helper",
-    "numpy", "pyarrow", "pyarrow.compute", "fastexcel", "holidays.countries", "upath",
-    "fsspec.implementations.local", "watchdog.observers.polling", "multiprocessing.dummy", "dotenv", "babel.dates",
-    "dateutil.easter", "google.protobuf.descriptor_pb2", "_strptime", "encodings.utf_8_sig", "pydoc", "resource",
+    "dbt.cli.main", "dbt.task.build", "dbt.adapters.__about__", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl",
+    "dbt.adapters.duckdb.environments.local", "dbt.adapters.duckdb.__version__", "dbt_common.clients.agate_helper",
+    "numpy", "pyarrow", "pyarrow.compute", "fastexcel", "holidays.countries",
+    "upath", "upath.implementations.local", "pathlib_abc", "fsspec.implementations.local",
+    "watchdog.observers.polling", "multiprocessing.dummy", "dotenv", "babel.dates", "dateutil.easter",
+    "google.protobuf.descriptor_pb2", "_strptime", "encodings.utf_8_sig", "pydoc", "resource",
 )
 
 
@@ -152,10 +154,8 @@ def _stop_outdated(paths: Paths, run_key: str) -> None:
 def _send(conn: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
     data = json.dumps(message).encode()
     payload = _HEADER.pack(len(data)) + data
-    if fds:
-        socket.send_fds(conn, [payload], fds)
-    else:
-        conn.sendall(payload)
+    sent = socket.send_fds(conn, [payload], fds) if fds else 0   # the descriptors go with the first bytes
+    conn.sendall(payload[sent:])
 
 
 def _recv(conn: socket.socket, *, with_fds: bool = False) -> tuple[dict[str, Any] | None, list[int]]:
@@ -224,46 +224,49 @@ def delegate(argv: list[str], paths: Paths) -> int | None:
 
 def ensure_started(paths: Paths) -> None:
     """Leave a warm process for the next run (unless one is there or it is switched off)."""
-    if not enabled():
-        return
-    run_key = key(paths)
+    if enabled():
+        _start(paths, key(paths))
+
+
+def _start(paths: Paths, run_key: str) -> subprocess.Popen | None:
+    """Start the warm process of ``run_key`` unless one holds its lock; the started process, or None."""
     with contextlib.suppress(OSError):
         with open(_lock_path(run_key), "a+") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return   # one is running (or starting) for this key
+                return None   # one is running (or starting, or just ending) for this key
             fcntl.flock(lock, fcntl.LOCK_UN)
         _stop_outdated(paths, run_key)
         log = log_path(paths)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a", encoding="utf-8") as out:
-            subprocess.Popen([sys.executable, "-c", "from pipelines.warm_start import serve; serve()", run_key],
-                             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-                             close_fds=True, cwd=str(REPO_ROOT))
+            return subprocess.Popen([sys.executable, "-c", "from pipelines.warm_start import serve; serve()",
+                                     run_key], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                    start_new_session=True, close_fds=True, cwd=str(REPO_ROOT))
+    return None
 
 
 def stop(paths: Paths) -> bool:
     """End the warm process of this data directory and code; whether there was one."""
-    return _request(paths, {"stop": True}, "stopped")
+    return _ask(socket_path(key(paths)), {"stop": True}, "stopped")
 
 
-def wait_until_ready(paths: Paths, *, start: bool = True) -> bool:
-    """Wait until the warm process has loaded everything (starting one first); whether it is ready."""
+def wait_until_ready(paths: Paths) -> bool:
+    """Start the warm process unless it runs, and wait until it has loaded everything; whether it is ready."""
     if not enabled():
         return False
+    run_key = key(paths)
+    started = None
     deadline = time.monotonic() + HANDSHAKE_TIMEOUT_S
     while time.monotonic() < deadline:   # the socket appears once the process has its lock
-        if start:
-            ensure_started(paths)   # again each time: one that was just ending may have held the lock
-        if _request(paths, {"ping": True}, "ready"):
+        if started is None or started.poll() is not None:
+            # (again) when none was started: one that was just ending may have held the lock
+            started = _start(paths, run_key)
+        if _ask(socket_path(run_key), {"ping": True}, "ready"):
             return True
         time.sleep(0.1)
     return False
-
-
-def _request(paths: Paths, message: dict[str, Any], answer_key: str) -> bool:
-    return _ask(socket_path(key(paths)), message, answer_key)
 
 
 def _ask(path: Path, message: dict[str, Any], answer_key: str, timeout: float = HANDSHAKE_TIMEOUT_S) -> bool:

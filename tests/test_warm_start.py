@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -110,6 +111,14 @@ def test_messages_and_file_descriptors_cross_the_socket(tmp_path):
         os.close(fds[0])
         warm_start._send(left, {"big": "x" * 200_000})
         assert warm_start._recv(right)[0] == {"big": "x" * 200_000}
+        received = []   # a message larger than the socket's buffer, with descriptors: sent in parts
+        reader = threading.Thread(target=lambda: received.append(warm_start._recv(right, with_fds=True)))
+        reader.start()
+        warm_start._send(left, {"env": "y" * 1_000_000}, [out.fileno()])
+        reader.join(timeout=30)
+        message, fds = received[0]
+        assert message == {"env": "y" * 1_000_000} and len(fds) == 1
+        os.close(fds[0])
         left.close()
         assert warm_start._recv(right) == (None, [])
     assert sent.read_text() == "durch den Socket"
